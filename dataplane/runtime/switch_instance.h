@@ -1,0 +1,29 @@
+// One emulated switch: its ports, tables, counters and identity. No process-global switch state:
+// weft-dataplane holds one SwitchInstance per configured switch, and a worker may serve ports of
+// several instances.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "dataplane/common/clock.h"
+#include "dataplane/port/port.h"
+#include "dataplane/stats/counters.h"
+#include "dataplane/tables/forwarding_tables.h"
+
+namespace weft::dp {
+
+class EventHub;  // dataplane/api/event_hub.h: fan-out of events to StreamEvents subscribers
+
+struct SwitchInstance {
+  std::string name;
+  uint64_t boot_epoch = 0;       // random at each start
+  const Clock* clock = nullptr;  // shared by everything timed in this instance
+  PortTable ports;
+  std::unique_ptr<ForwardingTables> tables;
+  std::unique_ptr<SwitchCounters> counters;
+  EventHub* events = nullptr;
+};
+
+}  // namespace weft::dp
