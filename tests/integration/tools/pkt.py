@@ -1,0 +1,106 @@
+#!/usr/bin/python3
+"""Packet generator and counter for integration tests, run inside a namespace.
+
+  pkt.py send IFACE --dst-mac M --src IP --dst IP [--flows N] [--count N] [--ttl T] [--size B]
+                    [--malformed KIND] [--dport P]
+  pkt.py sniff IFACE --seconds S [--filter BPF]    prints {"count": N, "ttls": [...]} as JSON
+  pkt.py udp-sink PORT --seconds S                  prints {"count": N} as JSON
+Frames are built with scapy and written with a raw AF_PACKET socket (scapy's sendp is too slow
+for thousands of packets).
+"""
+import argparse
+import json
+import socket
+import sys
+import time
+
+from scapy.all import IP, UDP, Ether, Raw, conf, get_if_hwaddr, sniff  # noqa: E402
+
+conf.verb = 0
+
+
+def build(args, flow):
+    sport = 10000 + flow % 50000
+    payload = b"w" * max(0, args.size - 42)
+    ip = IP(src=args.src, dst=args.dst, ttl=args.ttl)
+    frame = Ether(src=get_if_hwaddr(args.iface), dst=args.dst_mac) / ip / UDP(
+        sport=sport, dport=args.dport) / Raw(payload)
+    raw = bytearray(bytes(frame))
+    if args.malformed == "bad-ihl":
+        raw[14] = 0x43  # IHL 3 (< 5 words)
+    elif args.malformed == "bad-version":
+        raw[14] = 0x55
+    elif args.malformed == "total-length":
+        raw[16:18] = (len(raw) - 14 + 200).to_bytes(2, "big")  # claims more than the frame holds
+    elif args.malformed == "truncated":
+        raw = raw[:14 + 12]  # IPv4 header cut short
+    return bytes(raw)
+
+
+def cmd_send(args):
+    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+    s.bind((args.iface, 0))
+    frames = [build(args, f) for f in range(args.flows)]
+    sent = 0
+    for i in range(args.count):
+        for fr in frames:
+            s.send(fr)
+            sent += 1
+        if args.gap_ms:
+            time.sleep(args.gap_ms / 1000)
+    print(json.dumps({"sent": sent}))
+
+
+def cmd_sniff(args):
+    pkts = sniff(iface=args.iface, timeout=args.seconds, filter=args.filter)
+    ttls = [p[IP].ttl for p in pkts if IP in p]
+    print(json.dumps({"count": len(pkts), "ttls": ttls[:100]}))
+
+
+def cmd_udp_sink(args):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+    s.bind(("0.0.0.0", args.port))
+    s.settimeout(0.2)
+    count = 0
+    end = time.monotonic() + args.seconds
+    while time.monotonic() < end:
+        try:
+            s.recv(65536)
+            count += 1
+        except socket.timeout:
+            pass
+    print(json.dumps({"count": count}))
+
+
+def main():
+    p = argparse.ArgumentParser()
+    sub = p.add_subparsers(dest="cmd", required=True)
+    s = sub.add_parser("send")
+    s.add_argument("iface")
+    s.add_argument("--dst-mac", required=True)
+    s.add_argument("--src", required=True)
+    s.add_argument("--dst", required=True)
+    s.add_argument("--flows", type=int, default=1)
+    s.add_argument("--count", type=int, default=1)
+    s.add_argument("--ttl", type=int, default=64)
+    s.add_argument("--size", type=int, default=100)
+    s.add_argument("--dport", type=int, default=9000)
+    s.add_argument("--gap-ms", type=float, default=0)
+    s.add_argument("--malformed", choices=["bad-ihl", "bad-version", "total-length", "truncated"])
+    s.set_defaults(fn=cmd_send)
+    n = sub.add_parser("sniff")
+    n.add_argument("iface")
+    n.add_argument("--seconds", type=float, default=2)
+    n.add_argument("--filter")
+    n.set_defaults(fn=cmd_sniff)
+    u = sub.add_parser("udp-sink")
+    u.add_argument("port", type=int)
+    u.add_argument("--seconds", type=float, default=3)
+    u.set_defaults(fn=cmd_udp_sink)
+    args = p.parse_args()
+    args.fn(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
