@@ -8,15 +8,18 @@
 #  - an mbuf pool large enough for net_pcap's infinite_rx, which preloads every packet of the
 #    pcap into mbufs (128k flows = 128k mbufs; the default pool has 8,192);
 #  - no per-route printf (1M lines of "Adding route" would dominate its start-up).
-# Usage: build.sh OUT_DIR   (prints the path of the binary on its last line)
+# Usage: build.sh OUT_DIR [MARCH]   (prints the path of the binary on its last line)
+# MARCH: the -march weft-dataplane is really compiled with, so both get the same code generation;
+# empty keeps l3fwd's stock flags (pkg-config's -march=corei7).
 set -euo pipefail
 
-out_dir=${1:?usage: build.sh OUT_DIR}
+out_dir=${1:?usage: build.sh OUT_DIR [MARCH]}
+march=${2:-}
 src=/usr/share/dpdk/examples/l3fwd
 common=/usr/share/dpdk/examples/common
 [[ -f $src/main.c ]] || { echo "l3fwd sources missing: install dpdk-doc" >&2; exit 1; }
 
-stamp="$out_dir/.patched-$(md5sum "$0" | cut -c1-12)"
+stamp="$out_dir/.patched-$(md5sum "$0" | cut -c1-12)-${march:-stock}"
 binary="$out_dir/l3fwd/build/l3fwd"
 if [[ -f $stamp && -x $binary ]]; then
   echo "$binary"
@@ -55,9 +58,9 @@ patch_line l3fwd_fib.c 's|config_ipv4.dir24_8.num_tbl8 = (1 << 15);|config_ipv4.
 patch_line l3fwd_fib.c 's|printf("FIB: |if (0) printf("FIB: |'
 patch_line l3fwd_lpm.c 's|printf("LPM: Adding|if (0) printf("LPM: Adding|'
 
-# Same code generation as weft-dataplane (-march=native). It must come after pkg-config's
-# -march=corei7 on the compiler's command line, hence a line appended to the Makefile.
-patch_line Makefile 's|^CFLAGS += -I../common$|&\nCFLAGS += -march=native -DL3FWD_MIN_MBUFS=262144|'
+# A line appended to the Makefile's CFLAGS: after pkg-config's, so its -march wins.
+extra="-DL3FWD_MIN_MBUFS=262144${march:+ -march=$march}"
+patch_line Makefile "s|^CFLAGS += -I../common\$|&\nCFLAGS += $extra|"
 make -s -j2 shared >build.log 2>&1 || {
   cat build.log >&2
   exit 1

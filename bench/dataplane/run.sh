@@ -1,0 +1,157 @@
+#!/usr/bin/env bash
+# scripts/bench dataplane: weft-dataplane against DPDK's own l3fwd on the same in-memory harness,
+# in the same run: net_pcap (infinite_rx) in, net_null out, one forwarding lcore on CPU 1, the
+# samplers on CPU 0, each program alone.
+#   case a: 1k routes, 4k flows      peer: l3fwd --lookup=lpm
+#   case b: ~1M routes (Internet-like prefix-length mix), 128k flows   peer: l3fwd --lookup=fib
+# Weft runs each case with single next hops (the work l3fwd does), then 2- and 4-way ECMP groups.
+# Rates: tx packets/s of the net_null port, best 1 s window after warm-up (other engineers' jobs
+# share the cores and can only lower a window), median shown beside it.
+# The last line is `dataplane/l3fwd throughput ratio: R`, R the lower single-next-hop ratio.
+# Environment: WARMUP (s, 2), WINDOW (1 s windows, 5), CASES ("a b"), ROUTES_B (1000000),
+# FLOWS_B (131072), NEIGHBORS (8), GROUPS (64), WEFT_BENCH_BUILD (build dir, build-bench).
+set -euo pipefail
+source "$(dirname "$0")/../lib/common.sh"
+
+WARMUP=${WARMUP:-2}
+WINDOW=${WINDOW:-5}
+CASES=${CASES:-a b}
+ROUTES_B=${ROUTES_B:-1000000}
+FLOWS_B=${FLOWS_B:-131072}
+NEIGHBORS=${NEIGHBORS:-8}
+GROUPS=${GROUPS:-64}
+FWD_CPU=1     # the forwarding lcore of both programs
+SAMPLER_CPU=0
+EAL_MEM_MB=2048  # 256k mbufs of l3fwd; weft's pools and 1M-route FIB copies
+
+work="$BENCH_BUILD/dataplane-work"
+logs="$work/logs"
+mkdir -p "$logs"
+declare -A RATE MEDIAN
+weft_missing=""
+install_line=""
+
+# ---------------------------------------------------------------------------------------------
+note "dependencies and builds"
+[[ -x $BENCH_ROOT/scripts/install-deps ]] && "$BENCH_ROOT/scripts/install-deps"
+if [[ ! -f $BENCH_BUILD/build.ninja ]]; then
+  meson setup "$BENCH_BUILD" "$BENCH_ROOT" --buildtype=release -Dtests=false >"$logs/meson.log" 2>&1 ||
+    { cat "$logs/meson.log"; exit 1; }
+fi
+weft="$BENCH_BUILD/dataplane/weft-dataplane"
+loader="$BENCH_BUILD/bench/weft-bench-routes"
+counter_rate="$BENCH_BUILD/bench/weft-bench-rate"
+if ! nice ninja -C "$BENCH_BUILD" -j2 dataplane/weft-dataplane bench/weft-bench-routes \
+    bench/weft-bench-rate >"$logs/ninja.log" 2>&1; then
+  weft_missing="weft-dataplane does not build (see $logs/ninja.log)"
+elif "$weft" --config /nonexistent/weft-bench.json >/dev/null 2>&1; then
+  # A real weft-dataplane refuses a missing config file; the skeleton's stub accepts anything.
+  weft_missing="weft-dataplane is still the skeleton's stub (it accepts a missing config)"
+fi
+[[ -n $weft_missing ]] && say "WEFT SIDE MISSING: $weft_missing"
+
+# l3fwd gets the -march weft-dataplane's objects really get (the last one on their command line:
+# DPDK's pkg-config flags come after the project's), so the two compare like for like.
+march=$(grep -m1 '"command": ".*libweft_dataplane\.a\.p' "$BENCH_BUILD/compile_commands.json" |
+  grep -o -- '-march=[^ ]*' | tail -1 | cut -d= -f2 || true)
+l3fwd=$("$BENCH_ROOT/bench/l3fwd/build.sh" "$BENCH_BUILD/peer" "$march" | tail -1)
+say "l3fwd peer: $l3fwd (patched copy of /usr/share/dpdk/examples/l3fwd, -march=${march:-corei7})"
+
+# ---------------------------------------------------------------------------------------------
+# workload DIR ROUTES FLOWS: generated once per (generator, parameters), reused afterwards.
+workload() {
+  local dir=$1 routes=$2 flows=$3
+  local stamp="$dir/.done-$routes-$flows-$(md5sum "$BENCH_ROOT/bench/gen/gen_workload.py" | cut -c1-8)"
+  if [[ ! -f $stamp ]]; then
+    rm -rf "$dir"
+    "$BENCH_PY" "$BENCH_ROOT/bench/gen/gen_workload.py" --routes "$routes" --flows "$flows" "$dir"
+    touch "$stamp"
+  fi
+}
+
+# sample_telemetry PREFIX: rate of a DPDK process through its telemetry socket.
+sample_telemetry() {
+  taskset -c "$SAMPLER_CPU" "$BENCH_PY" "$BENCH_ROOT/bench/lib/ethdev_rate.py" --file-prefix "$1" \
+    --tx-port net_null --rx-port net_pcap --warmup "$WARMUP" --window "$WINDOW" --start-timeout 120
+}
+
+# record KEY LABEL LINE: keeps a sampler's figures and prints them with their peer.
+record() {
+  local key=$1 label=$2 line=$3
+  RATE[$key]=$(sed -n 's/.*mpps=\([0-9.]*\) median.*/\1/p' <<<"$line")
+  MEDIAN[$key]=$(sed -n 's/.*median=\([0-9.]*\).*/\1/p' <<<"$line")
+  printf '%-44s %8s Mpps   (median %s; %s)\n' "$label" "${RATE[$key]}" "${MEDIAN[$key]}" "$line"
+}
+
+run_testpmd() {  # harness ceiling: testpmd io between the same two ports
+  local c=$1 prefix
+  prefix=$(bench_prefix "testpmd-$c")
+  bench_start "$logs/testpmd-$c.log" dpdk-testpmd -l "$SAMPLER_CPU,$FWD_CPU" -n 1 --no-huge \
+    -m "$EAL_MEM_MB" --no-pci --file-prefix "$prefix" --log-level=error \
+    --vdev "net_pcap0,rx_pcap=$work/$c/flows.pcap,infinite_rx=1" --vdev net_null0,no-rx=1 \
+    -- --forward-mode=io --auto-start --total-num-mbufs=262144 --no-mlockall --stats-period 600
+  local pid=$BENCH_LAST_PID line
+  line=$(sample_telemetry "$prefix") || { bench_stop "$pid"; tail "$logs/testpmd-$c.log"; return 1; }
+  bench_stop "$pid" INT
+  record "$c.harness" "case $c  harness ceiling (testpmd io)" "$line"
+}
+
+run_l3fwd() {
+  local c=$1 lookup=$2 prefix
+  prefix=$(bench_prefix "l3fwd-$c")
+  bench_start "$logs/l3fwd-$c.log" "$l3fwd" -l "$FWD_CPU" -n 1 --no-huge -m "$EAL_MEM_MB" --no-pci \
+    --file-prefix "$prefix" --log-level=error \
+    --vdev "net_pcap0,rx_pcap=$work/$c/flows.pcap,infinite_rx=1" --vdev net_null0,no-rx=1 \
+    -- -p 0x3 --config="(0,0,$FWD_CPU)" --lookup="$lookup" --parse-ptype \
+    --rule_ipv4="$work/$c/l3fwd_v4.cfg" --rule_ipv6="$work/$c/l3fwd_v6.cfg"
+  local pid=$BENCH_LAST_PID line
+  line=$(sample_telemetry "$prefix") || { bench_stop "$pid"; tail "$logs/l3fwd-$c.log"; return 1; }
+  bench_stop "$pid" INT
+  record "$c.l3fwd" "case $c  l3fwd --lookup=$lookup" "$line"
+}
+
+source "$BENCH_ROOT/bench/dataplane/weft_side.sh"
+
+# ---------------------------------------------------------------------------------------------
+for c in $CASES; do
+  case $c in
+    a) workload "$work/a" 1000 4096; desc="1k routes, 4k flows"; lookup=lpm ;;
+    b) workload "$work/b" "$ROUTES_B" "$FLOWS_B"; desc="$ROUTES_B routes, $FLOWS_B flows"; lookup=fib ;;
+    *) say "unknown case '$c' (cases: a b)"; exit 2 ;;
+  esac
+  note "case $c: $desc"
+  run_testpmd "$c"
+  run_l3fwd "$c" "$lookup"
+  if [[ -z $weft_missing ]]; then
+    run_weft "$c" || weft_missing="weft-dataplane failed in case $c (logs in $logs)"
+  fi
+done
+
+# ---------------------------------------------------------------------------------------------
+note "summary (Mpps = million 64-byte packets/s forwarded to net_null, one lcore)"
+for c in $CASES; do
+  for k in harness l3fwd weft1 weft2 weft4; do
+    [[ -n ${RATE[$c.$k]:-} ]] || continue
+    case $k in
+      harness) label="harness ceiling (testpmd io)" ;; l3fwd) label="DPDK l3fwd" ;;
+      weft1) label="weft-dataplane, single next hop" ;;
+      weft2) label="weft-dataplane, 2-way ECMP" ;; weft4) label="weft-dataplane, 4-way ECMP" ;;
+    esac
+    extra=""
+    if [[ $k == weft1 && -n ${RATE[$c.l3fwd]:-} ]]; then
+      extra="ratio to l3fwd $(bench_calc "'%.3f' % (${RATE[$c.weft1]} / ${RATE[$c.l3fwd]})")"
+    elif [[ $k == weft[24] && -n ${RATE[$c.weft1]:-} ]]; then
+      extra="ECMP cost vs single next hop: $(bench_calc "'%+.1f%%' % ((${RATE[$c.weft1]} / ${RATE[$c.$k]} - 1) * 100)") time per packet"
+    fi
+    printf 'case %s  %-34s %8s Mpps  %s\n' "$c" "$label" "${RATE[$c.$k]}" "$extra"
+  done
+done
+[[ -n $install_line ]] && say "$install_line"
+if [[ -n $weft_missing ]]; then
+  say "WEFT SIDE MISSING: $weft_missing; only the peer was measured."
+  say "dataplane/l3fwd throughput ratio: n/a"
+  exit 3
+fi
+ratios=()
+for c in $CASES; do ratios+=("${RATE[$c.weft1]} / ${RATE[$c.l3fwd]}"); done
+say "dataplane/l3fwd throughput ratio: $(bench_calc "'%.3f' % min([$(IFS=,; echo "${ratios[*]}")])")"

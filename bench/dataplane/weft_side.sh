@@ -1,0 +1,85 @@
+# The Weft side of `scripts/bench dataplane` (sourced by run.sh): weft-dataplane on the same
+# harness as l3fwd, programmed through the Dataplane API by weft-bench-routes.
+# Ports: Ethernet0 = net_pcap (infinite_rx) in, Ethernet4 = net_null out (no-rx: weft polls every
+# port, and net_null would otherwise feed it zero-filled frames).
+
+# The pcap's destination MAC (bench/gen/gen_workload.py), so Weft accepts the frames as addressed
+# to the switch.
+WEFT_PORT_MAC_B64="AgAAAAAB"  # 02:00:00:00:00:01
+
+weft_config() {  # weft_config CASE PREFIX RUN_DIR
+  local c=$1 prefix=$2 run=$3
+  cat <<EOF
+{
+  "eal": {"file_prefix": "$prefix", "no_huge": true, "memory_mb": $EAL_MEM_MB,
+          "worker_lcores": [$FWD_CPU]},
+  "switches": [{
+    "name": "bench",
+    "api_socket": "unix:$run/dataplane.sock",
+    "run_dir": "$run",
+    "create_taps": false,
+    "ports": [
+      {"name": "Ethernet0", "vdev": "net_pcap,rx_pcap=$work/$c/flows.pcap,infinite_rx=1",
+       "mac": "$WEFT_PORT_MAC_B64"},
+      {"name": "Ethernet4", "vdev": "net_null,no-rx=1"}
+    ]
+  }]
+}
+EOF
+}
+
+# weft_rate PREFIX SOCKET: DPDK telemetry when weft-dataplane offers it (the same method as for
+# l3fwd), else its own port counters through the Dataplane API.
+weft_rate() {
+  if [[ -S /var/run/dpdk/$1/dpdk_telemetry.v2 ]]; then
+    sample_telemetry "$1"
+  else
+    taskset -c "$SAMPLER_CPU" "$counter_rate" --socket "$2" --tx-port Ethernet4 --rx-port Ethernet0 \
+      --warmup "$WARMUP" --window "$WINDOW" --start-timeout 60 | sed 's/$/ (via Dataplane API counters)/'
+  fi
+}
+
+run_weft() {
+  local c=$1 prefix run socket pid line out i
+  prefix=$(bench_prefix "weft-$c")
+  run="$work/run-$c"
+  rm -rf "$run"
+  mkdir -p "$run"
+  socket="unix:$run/dataplane.sock"
+  weft_config "$c" "$prefix" "$run" >"$run/dataplane.json"
+  # Main lcore and control threads (API, counters) on the sampler's CPU; the worker on FWD_CPU.
+  bench_start "$logs/weft-$c.log" taskset -c "$SAMPLER_CPU" "$weft" --config "$run/dataplane.json"
+  pid=$BENCH_LAST_PID
+  for ((i = 0; i < 600; i++)); do
+    [[ -S $run/dataplane.sock ]] && break
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  if [[ ! -S $run/dataplane.sock ]]; then
+    say "weft-dataplane did not serve its API (log $logs/weft-$c.log):"
+    tail -5 "$logs/weft-$c.log"
+    bench_stop "$pid"
+    return 1
+  fi
+  local program=("$loader" --socket "$socket" --port Ethernet4 --neighbors "$NEIGHBORS")
+  local routes="$work/$c/routes_v4.txt"
+
+  out=$("${program[@]}" --routes "$routes") || { bench_stop "$pid"; return 1; }
+  say "$out" | sed "s/^/case $c  weft install (single next hops): /"
+  [[ $c == b ]] && install_line="$ROUTES_B-route install through the Dataplane API: $(grep -o 'routes=.*' <<<"$out")"
+  line=$(weft_rate "$prefix" "$socket") || { bench_stop "$pid"; return 1; }
+  record "$c.weft1" "case $c  weft-dataplane, single next hop" "$line"
+
+  out=$("${program[@]}" --ways 2 --groups "$GROUPS" --routes "$routes") || { bench_stop "$pid"; return 1; }
+  say "$out" | sed "s/^/case $c  weft re-point routes to 2-way groups: /"
+  line=$(weft_rate "$prefix" "$socket") || { bench_stop "$pid"; return 1; }
+  record "$c.weft2" "case $c  weft-dataplane, 2-way ECMP" "$line"
+
+  out=$("${program[@]}" --ways 4 --groups "$GROUPS") || { bench_stop "$pid"; return 1; }
+  say "$out" | sed "s/^/case $c  weft groups to 4 ways: /"
+  line=$(weft_rate "$prefix" "$socket") || { bench_stop "$pid"; return 1; }
+  record "$c.weft4" "case $c  weft-dataplane, 4-way ECMP" "$line"
+
+  "$loader" --socket "$socket" --port Ethernet4 --counters | sed "s/^/case $c  weft counters: /"
+  bench_stop "$pid"
+}
