@@ -121,6 +121,13 @@ absl::Status SetNetdevUp(const std::string& name) {
 
 bool NetdevExists(const std::string& name) { return if_nametoindex(name.c_str()) != 0; }
 
+bool NetdevRunning(const std::string& name) {
+  ifreq ifr;
+  if (!FillIfreq(name, ifr)) return false;
+  if (!NetdevIoctl(name, SIOCGIFFLAGS, ifr, "reading flags").ok()) return false;
+  return (ifr.ifr_flags & IFF_UP) && (ifr.ifr_flags & IFF_RUNNING);  // RUNNING: carrier on
+}
+
 absl::Status DeleteTap(const std::string& name) {
   if (!NetdevExists(name)) return absl::OkStatus();
   absl::StatusOr<int> fd = OpenTap(name);

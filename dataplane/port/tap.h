@@ -34,6 +34,8 @@ absl::StatusOr<rte_ether_addr> GetNetdevMac(const std::string& name);
 // Sets IFF_UP (administratively up) so the kernel uses the TAP; carrier stays what the fd says.
 absl::Status SetNetdevUp(const std::string& name);
 bool NetdevExists(const std::string& name);
+// IFF_UP && IFF_RUNNING: administratively up and carrier on.
+bool NetdevRunning(const std::string& name);
 
 // Deletes a persistent TAP that no process holds open (tests, keeper shutdown). OK if absent.
 absl::Status DeleteTap(const std::string& name);
