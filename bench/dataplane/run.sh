@@ -6,7 +6,8 @@
 #   case b: ~1M routes (Internet-like prefix-length mix), 128k flows   peer: l3fwd --lookup=fib
 # Weft runs each case with single next hops (the work l3fwd does), then 2- and 4-way ECMP groups.
 # Rates: tx packets/s of the net_null port, best 1 s window after warm-up (other engineers' jobs
-# share the cores and can only lower a window), median shown beside it.
+# share the cores and can only lower a window), median shown beside it. The forwarding thread of
+# each program runs SCHED_FIFO on CPU 1 (bench_realtime; RT=0 turns that off), the rest stays normal.
 # The last line is `dataplane/l3fwd throughput ratio: R`, R the lower single-next-hop ratio.
 # Environment: WARMUP (s, 2), WINDOW (1 s windows, 5), CASES ("a b"), ROUTES_B (1000000),
 # FLOWS_B (131072), NEIGHBORS (8), GROUPS (64), WEFT_BENCH_BUILD (build dir, build-bench).
@@ -83,6 +84,20 @@ record() {
   printf '%-44s %8s Mpps   (median %s; %s)\n' "$label" "${RATE[$key]}" "${MEDIAN[$key]}" "$line"
 }
 
+# profile LABEL BINARY: where the forwarding core's time goes (perf, cpu-clock samples on FWD_CPU
+# for 3 s: VMs here have no hardware counters), per shared object, then the program's own
+# functions. Stripped DPDK libraries show as a whole (pcap rx, fib lookup, null tx, mempool).
+profile() {
+  [[ ${PROFILE:-1} == 1 ]] && command -v perf >/dev/null || return 0
+  local label=$1 binary=$2 data="$logs/perf-${1// /_}.data"
+  perf record -q -e cpu-clock -F 1999 -C "$FWD_CPU" -o "$data" -- sleep 3 >/dev/null 2>&1 || return 0
+  printf '%-44s %s\n' "$label profile" "$(perf report -i "$data" --stdio --no-children \
+    --sort dso --percent-limit 1 2>/dev/null | awk '/%/ {printf "%s %s  ", $2, $1}')"
+  printf '%-44s %s\n' "  $binary functions" "$(perf report -i "$data" --stdio --no-children \
+    --dsos "$binary" --sort sym --percent-limit 1 2>/dev/null |
+    awk '/%/ && n < 12 {printf "%s %s  ", $3, $1; n++}')"
+}
+
 run_testpmd() {  # harness ceiling: testpmd io between the same two ports
   local c=$1 prefix
   prefix=$(bench_prefix "testpmd-$c")
@@ -91,6 +106,7 @@ run_testpmd() {  # harness ceiling: testpmd io between the same two ports
     --vdev "net_pcap0,rx_pcap=$work/$c/flows.pcap,infinite_rx=1" --vdev net_null0,no-rx=1 \
     -- --forward-mode=io --auto-start --total-num-mbufs=262144 --no-mlockall --stats-period 600
   local pid=$BENCH_LAST_PID line
+  bench_realtime "$pid" "$FWD_CPU"
   line=$(sample_telemetry "$prefix") || { bench_stop "$pid"; tail "$logs/testpmd-$c.log"; return 1; }
   bench_stop "$pid" INT
   record "$c.harness" "case $c  harness ceiling (testpmd io)" "$line"
@@ -105,9 +121,11 @@ run_l3fwd() {
     -- -p 0x3 --config="(0,0,$FWD_CPU)" --lookup="$lookup" --parse-ptype \
     --rule_ipv4="$work/$c/l3fwd_v4.cfg" --rule_ipv6="$work/$c/l3fwd_v6.cfg"
   local pid=$BENCH_LAST_PID line
+  bench_realtime "$pid" "$FWD_CPU"
   line=$(sample_telemetry "$prefix") || { bench_stop "$pid"; tail "$logs/l3fwd-$c.log"; return 1; }
-  bench_stop "$pid" INT
   record "$c.l3fwd" "case $c  l3fwd --lookup=$lookup" "$line"
+  profile "case $c  l3fwd" "$(basename "$(readlink -f "$l3fwd")")"
+  bench_stop "$pid" INT
 }
 
 source "$BENCH_ROOT/bench/dataplane/weft_side.sh"

@@ -50,6 +50,7 @@ run_weft() {
   # Main lcore and control threads (API, counters) on the sampler's CPU; the worker on FWD_CPU.
   bench_start "$logs/weft-$c.log" taskset -c "$SAMPLER_CPU" "$weft" --config "$run/dataplane.json"
   pid=$BENCH_LAST_PID
+  bench_realtime "$pid" "$FWD_CPU"
   for ((i = 0; i < 600; i++)); do
     [[ -S $run/dataplane.sock ]] && break
     kill -0 "$pid" 2>/dev/null || break
@@ -69,6 +70,7 @@ run_weft() {
   [[ $c == b ]] && install_line="$ROUTES_B-route install through the Dataplane API: $(grep -o 'routes=.*' <<<"$out")"
   line=$(weft_rate "$prefix" "$socket") || { bench_stop "$pid"; return 1; }
   record "$c.weft1" "case $c  weft-dataplane, single next hop" "$line"
+  profile "case $c  weft single next hop" weft-dataplane
 
   out=$("${program[@]}" --ways 2 --groups "$GROUPS" --routes "$routes") || { bench_stop "$pid"; return 1; }
   say "$out" | sed "s/^/case $c  weft re-point routes to 2-way groups: /"
