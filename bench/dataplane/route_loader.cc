@@ -2,7 +2,7 @@
 // Dataplane API, as any controller would, and times the route installation.
 //
 //   weft-bench-routes --socket unix:/path/dataplane.sock --port Ethernet4
-//       [--neighbors N]          N neighbours 10.255.x.y on PORT, each with its own MAC
+//       [--neighbors N]          N neighbours 10.255.0.1.. on PORT, each with its own MAC
 //       [--ways K --groups G]    G next-hop groups of K members (K >= 2) over those neighbours
 //       [--routes FILE]          one IPv4 prefix a line; route i goes to neighbour i % N
 //                                (K == 1) or to group 1 + i % G (K >= 2)
@@ -84,10 +84,12 @@ Options ParseArgs(int argc, char** argv) {
   return o;
 }
 
-// Neighbour i: 10.255.(i >> 8).(i & 255), MAC 02:00:00:ff:hi:lo. Outside every route the
-// workload generator makes, so next hops never collide with routed destinations.
+// Neighbour i: 10.255.0.0 + i + 1 (never a .0 network address for small counts), MAC
+// 02:00:00:ff:hi:lo. 10/8 is outside every route the workload generator makes, so next hops never
+// collide with routed destinations.
 std::string NeighborAddress(uint32_t i) {
-  const uint8_t a[4] = {10, 255, static_cast<uint8_t>(i >> 8), static_cast<uint8_t>(i & 255)};
+  const uint32_t host = i + 1;
+  const uint8_t a[4] = {10, 255, static_cast<uint8_t>(host >> 8), static_cast<uint8_t>(host)};
   return std::string(reinterpret_cast<const char*>(a), 4);
 }
 

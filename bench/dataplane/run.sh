@@ -23,7 +23,7 @@ NEIGHBORS=${NEIGHBORS:-8}
 GROUPS=${GROUPS:-64}
 FWD_CPU=1     # the forwarding lcore of both programs
 SAMPLER_CPU=0
-EAL_MEM_MB=2048  # 256k mbufs of l3fwd; weft's pools and 1M-route FIB copies
+EAL_MEM_MB=4096  # 256k mbufs of l3fwd; weft: 128k x ~9.5 KB jumbo mbufs, two 1M-route FIBs
 
 work="$BENCH_BUILD/dataplane-work"
 logs="$work/logs"
