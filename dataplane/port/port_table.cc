@@ -1,6 +1,6 @@
 #include "dataplane/port/port_table.h"
 
-#include <rte_bus_vdev.h>
+#include <rte_dev.h>
 #include <rte_errno.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
@@ -29,6 +29,19 @@ uint32_t RoundUpPow2Minus1(uint32_t n) {
   uint32_t p = 1;
   while (p < n + 1) p <<= 1;
   return p - 1;
+}
+
+// Locally administered unicast MAC derived from the switch and port names (FNV-1a).
+rte_ether_addr StableMac(const std::string& switch_name, const std::string& port_name) {
+  uint64_t h = 1469598103934665603ULL;
+  for (const std::string* s : {&switch_name, &port_name}) {
+    for (char c : *s) h = (h ^ static_cast<uint8_t>(c)) * 1099511628211ULL;
+    h = (h ^ 0xff) * 1099511628211ULL;
+  }
+  rte_ether_addr mac;
+  mac.addr_bytes[0] = 0x02;  // locally administered, unicast
+  for (int i = 1; i < 6; ++i) mac.addr_bytes[i] = static_cast<uint8_t>(h >> (8 * i));
+  return mac;
 }
 
 absl::Status PortError(const pb::PortConfig& config, std::string_view step, int rc) {
@@ -85,11 +98,12 @@ absl::Status PortSet::OpenOne(const pb::PortConfig& config, const PortOpenOption
         owned.max_frame, config.vdev()));
 
   owned.vdev_name = absl::StrCat(driver, "_", options.instance_tag, "_", port.index);
-  int rc = rte_vdev_init(owned.vdev_name.c_str(), args.c_str());
+  // Hotplug through EAL: librte_bus_vdev is not among libdpdk's link libraries.
+  int rc = rte_eal_hotplug_add("vdev", owned.vdev_name.c_str(), args.c_str());
   if (rc != 0) return PortError(config, absl::StrCat("creating vdev ", owned.vdev_name, " ", args), rc);
   rc = rte_eth_dev_get_port_by_name(owned.vdev_name.c_str(), &owned.ethdev_id);
   if (rc != 0) {
-    rte_vdev_uninit(owned.vdev_name.c_str());
+    rte_eal_hotplug_remove("vdev", owned.vdev_name.c_str());
     owned.vdev_name.clear();
     return PortError(config, "finding the ethdev", rc);
   }
@@ -140,6 +154,13 @@ absl::Status PortSet::OpenOne(const pb::PortConfig& config, const PortOpenOption
     port.mac = mac;  // the rewrite uses the configured MAC even where the PMD cannot filter on it
   } else if ((rc = rte_eth_macaddr_get(owned.ethdev_id, &port.mac)) != 0) {
     return PortError(config, "reading the mac", rc);
+  } else if (rte_is_zero_ether_addr(&port.mac) || driver == "net_null" || driver == "net_ring" ||
+             driver == "net_pcap") {
+    // These drivers have no MAC of their own (zero or random per start): a stable one keeps the TAP
+    // twin's MAC, and the neighbours' entries for it, right across restarts.
+    port.mac = StableMac(options.switch_name, config.name());
+    rc = rte_eth_dev_default_mac_addr_set(owned.ethdev_id, &port.mac);
+    if (rc != 0 && rc != -ENOTSUP) return PortError(config, "setting the mac", rc);
   }
 
   const std::string punt_name = absl::StrCat("pu_", options.instance_tag, "_", port.index);
@@ -178,16 +199,14 @@ absl::Status PortSet::OpenOne(const pb::PortConfig& config, const PortOpenOption
 }
 
 void PortSet::CloseOne(Owned& owned) {
-  if (owned.ethdev_id != UINT16_MAX) {
-    if (owned.started) rte_eth_dev_stop(owned.ethdev_id);
+  if (owned.ethdev_id != UINT16_MAX && owned.started) rte_eth_dev_stop(owned.ethdev_id);
+  // Removing the vdev closes its ethdev and frees the name for a later Open.
+  if (!owned.vdev_name.empty() && rte_eal_hotplug_remove("vdev", owned.vdev_name.c_str()) != 0 &&
+      owned.ethdev_id != UINT16_MAX)
     rte_eth_dev_close(owned.ethdev_id);
-    owned.ethdev_id = UINT16_MAX;
-    owned.started = false;
-  }
-  if (!owned.vdev_name.empty()) {
-    rte_vdev_uninit(owned.vdev_name.c_str());
-    owned.vdev_name.clear();
-  }
+  owned.vdev_name.clear();
+  owned.ethdev_id = UINT16_MAX;
+  owned.started = false;
   // Rings may still hold mbufs: return them to their pools before the pools go away.
   for (rte_ring* ring : {owned.punt, owned.inject}) {
     if (ring == nullptr) continue;

@@ -20,6 +20,7 @@ inline constexpr uint32_t kInjectRingSize = 1024;
 struct PortOpenOptions {
   // Makes vdev, pool and ring names unique in the process (several switches, tests reopening).
   std::string instance_tag;
+  std::string switch_name;     // seeds the stable MAC of ports whose driver has none
   uint32_t num_tx_queues = 1;  // one per worker: worker i transmits on queue i
   int socket_id = 0;
 };

@@ -1,0 +1,30 @@
+// EAL can be initialised once per process: one gtest Environment for the port tests.
+#include <gtest/gtest.h>
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <unistd.h>
+
+#include <string>
+#include <vector>
+
+namespace {
+
+class EalEnvironment : public testing::Environment {
+ public:
+  void SetUp() override {
+    std::string prefix = "wt-port-test-" + std::to_string(getpid());
+    std::vector<std::string> args = {"port_test", "--no-huge", "-m", "256", "--no-pci",
+                                     "--file-prefix", prefix, "--log-level=error",
+                                     "--no-telemetry", "-l", "0"};
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    ASSERT_GE(rte_eal_init(static_cast<int>(argv.size()), argv.data()), 0)
+        << "rte_eal_init: " << rte_strerror(rte_errno);
+  }
+  void TearDown() override { rte_eal_cleanup(); }
+};
+
+[[maybe_unused]] testing::Environment* const kEal =
+    testing::AddGlobalTestEnvironment(new EalEnvironment);
+
+}  // namespace
