@@ -6,7 +6,8 @@
 #   case b: ~1M routes (Internet-like prefix-length mix), 128k flows   peer: l3fwd --lookup=fib
 # Weft runs each case with single next hops (the work l3fwd does), then 2- and 4-way ECMP groups.
 # Rates: tx packets/s of the net_null port, best 1 s window after warm-up (other engineers' jobs
-# share the cores and can only lower a window), median shown beside it. The forwarding thread of
+# share the cores and can only lower a window), median shown beside it; l3fwd runs before and
+# after Weft and its best run counts. The forwarding thread of
 # each program runs SCHED_FIFO on CPU 1 (bench_realtime; RT=0 turns that off), the rest stays normal.
 # The last line is `dataplane/l3fwd throughput ratio: R`, R the lower single-next-hop ratio.
 # Environment: WARMUP (s, 2), WINDOW (1 s windows, 5), CASES ("a b"), ROUTES_B (1000000),
@@ -31,6 +32,7 @@ mkdir -p "$logs"
 declare -A RATE MEDIAN
 weft_missing=""
 install_line=""
+kernel_line=""
 
 # ---------------------------------------------------------------------------------------------
 note "dependencies and builds"
@@ -76,12 +78,17 @@ sample_telemetry() {
     --tx-port net_null --rx-port net_pcap --warmup "$WARMUP" --window "$WINDOW" --start-timeout 120
 }
 
-# record KEY LABEL LINE: keeps a sampler's figures and prints them with their peer.
+# record KEY LABEL LINE: keeps a sampler's figures (the best, when KEY was measured before) and
+# prints them with their peer.
 record() {
-  local key=$1 label=$2 line=$3
-  RATE[$key]=$(sed -n 's/.*mpps=\([0-9.]*\) median.*/\1/p' <<<"$line")
-  MEDIAN[$key]=$(sed -n 's/.*median=\([0-9.]*\).*/\1/p' <<<"$line")
-  printf '%-44s %8s Mpps   (median %s; %s)\n' "$label" "${RATE[$key]}" "${MEDIAN[$key]}" "$line"
+  local key=$1 label=$2 line=$3 rate median
+  rate=$(sed -n 's/.*mpps=\([0-9.]*\) median.*/\1/p' <<<"$line")
+  median=$(sed -n 's/.*median=\([0-9.]*\).*/\1/p' <<<"$line")
+  printf '%-44s %8s Mpps   (median %s; %s)\n' "$label" "$rate" "$median" "$line"
+  if [[ -z ${RATE[$key]:-} ]] || [[ $(bench_calc "$rate > ${RATE[$key]}") == True ]]; then
+    RATE[$key]=$rate
+    MEDIAN[$key]=$median
+  fi
 }
 
 # profile LABEL BINARY: where the forwarding core's time goes (perf, cpu-clock samples on FWD_CPU
@@ -100,7 +107,8 @@ profile() {
 
 run_testpmd() {  # harness ceiling: testpmd io between the same two ports
   local c=$1 prefix
-  prefix=$(bench_prefix "testpmd-$c")
+  bench_prefix "testpmd-$c"
+  prefix=$BENCH_PREFIX
   bench_start "$logs/testpmd-$c.log" dpdk-testpmd -l "$SAMPLER_CPU,$FWD_CPU" -n 1 --no-huge \
     -m "$EAL_MEM_MB" --no-pci --file-prefix "$prefix" --log-level=error \
     --vdev "net_pcap0,rx_pcap=$work/$c/flows.pcap,infinite_rx=1" --vdev net_null0,no-rx=1 \
@@ -112,9 +120,10 @@ run_testpmd() {  # harness ceiling: testpmd io between the same two ports
   record "$c.harness" "case $c  harness ceiling (testpmd io)" "$line"
 }
 
-run_l3fwd() {
-  local c=$1 lookup=$2 prefix
-  prefix=$(bench_prefix "l3fwd-$c")
+run_l3fwd() {  # run_l3fwd CASE LOOKUP [again]
+  local c=$1 lookup=$2 again=${3:-} prefix
+  bench_prefix "l3fwd-$c"
+  prefix=$BENCH_PREFIX
   bench_start "$logs/l3fwd-$c.log" "$l3fwd" -l "$FWD_CPU" -n 1 --no-huge -m "$EAL_MEM_MB" --no-pci \
     --file-prefix "$prefix" --log-level=error \
     --vdev "net_pcap0,rx_pcap=$work/$c/flows.pcap,infinite_rx=1" --vdev net_null0,no-rx=1 \
@@ -123,9 +132,31 @@ run_l3fwd() {
   local pid=$BENCH_LAST_PID line
   bench_realtime "$pid" "$FWD_CPU"
   line=$(sample_telemetry "$prefix") || { bench_stop "$pid"; tail "$logs/l3fwd-$c.log"; return 1; }
-  record "$c.l3fwd" "case $c  l3fwd --lookup=$lookup" "$line"
-  profile "case $c  l3fwd" "$(basename "$(readlink -f "$l3fwd")")"
+  record "$c.l3fwd" "case $c  l3fwd --lookup=$lookup${again:+ (again)}" "$line"
+  [[ -n $again ]] || profile "case $c  l3fwd" "$(basename "$(readlink -f "$l3fwd")")"
   bench_stop "$pid" INT
+}
+
+# The kernel's route installation, the peer of the Dataplane API install time: the same prefixes
+# over the same 8 next hops, `ip -batch` into a namespace made for it (a veth as the interface).
+run_kernel_install() {
+  local c=$1 ns batch start n secs
+  bench_netns "kroutes-$c"
+  ns=$BENCH_NS
+  ip -n "$ns" link add k0 type veth peer name k1
+  ip -n "$ns" link set k0 up
+  ip -n "$ns" link set k1 up
+  ip -n "$ns" addr add 10.255.0.254/16 dev k0
+  batch="$work/$c/kernel_routes.batch"
+  awk -v n="$NEIGHBORS" '{printf "route add %s via 10.255.0.%d dev k0\n", $1, (NR - 1) % n + 1}' \
+    "$work/$c/routes_v4.txt" >"$batch"
+  start=$(date +%s.%N)
+  ip -n "$ns" -batch "$batch"
+  secs=$(bench_calc "$(date +%s.%N) - $start")
+  n=$(ip -n "$ns" route show | grep -c ' via ')
+  ip netns del "$ns"
+  kernel_line="kernel ip -batch (netns): routes=$n seconds=$(bench_calc "'%.3f' % $secs") routes_per_s=$(bench_calc "'%.0f' % ($n / $secs)")"
+  printf '%-44s %s\n' "case $c  route install, peer" "$kernel_line"
 }
 
 source "$BENCH_ROOT/bench/dataplane/weft_side.sh"
@@ -140,8 +171,11 @@ for c in $CASES; do
   note "case $c: $desc"
   run_testpmd "$c"
   run_l3fwd "$c" "$lookup"
+  [[ $c == b ]] && run_kernel_install "$c"
   if [[ -z $weft_missing ]]; then
     run_weft "$c" || weft_missing="weft-dataplane failed in case $c (logs in $logs)"
+    # The peer again after Weft: the load others put on this machine drifts; best of both counts.
+    run_l3fwd "$c" "$lookup" again
   fi
 done
 
@@ -165,6 +199,7 @@ for c in $CASES; do
   done
 done
 [[ -n $install_line ]] && say "$install_line"
+[[ -n $kernel_line ]] && say "$ROUTES_B-route install, peer: $kernel_line"
 if [[ -n $weft_missing ]]; then
   say "WEFT SIDE MISSING: $weft_missing; only the peer was measured."
   say "dataplane/l3fwd throughput ratio: n/a"

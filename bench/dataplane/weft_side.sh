@@ -41,7 +41,8 @@ weft_rate() {
 
 run_weft() {
   local c=$1 prefix run socket pid line out i
-  prefix=$(bench_prefix "weft-$c")
+  bench_prefix "weft-$c"
+  prefix=$BENCH_PREFIX
   run="$work/run-$c"
   rm -rf "$run"
   mkdir -p "$run"

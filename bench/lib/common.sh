@@ -1,12 +1,13 @@
 # Shared helpers of the benchmark cases (sourced by bench/<case>/run.sh).
 # Background processes are started in their own session and recorded, so the EXIT trap can end
-# exactly those (by process group id) even when a step fails.
+# exactly those (by process group id) even when a step fails; namespaces likewise.
 
 BENCH_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BENCH_BUILD=${WEFT_BENCH_BUILD:-$BENCH_ROOT/build-bench}
 BENCH_PY=/usr/bin/python3  # pyenv's python3 on PATH cannot import Debian's packages
 BENCH_PIDS=()
 BENCH_PREFIXES=()
+BENCH_NETNS=()
 
 say() { printf '%s\n' "$*"; }
 note() { printf '== %s\n' "$*"; }
@@ -33,17 +34,18 @@ bench_stop() {
   wait "$pid" 2>/dev/null || true
 }
 
-# A DPDK --file-prefix unique to this run; its runtime directory is removed at exit.
+# bench_prefix NAME: sets BENCH_PREFIX to a DPDK --file-prefix unique to this run; its runtime
+# directory is removed at exit. (Not meant for $(...): the record must stay in this shell.)
 bench_prefix() {
-  local p="weftbench-$$-$1"
-  BENCH_PREFIXES+=("$p")
-  printf '%s' "$p"
+  BENCH_PREFIX="weftbench-$$-$1"
+  BENCH_PREFIXES+=("$BENCH_PREFIX")
 }
 
 bench_cleanup() {
-  local pid p
+  local pid p ns
   for pid in "${BENCH_PIDS[@]}"; do bench_stop "$pid"; done
   for p in "${BENCH_PREFIXES[@]}"; do rm -rf "/var/run/dpdk/$p"; done
+  for ns in "${BENCH_NETNS[@]}"; do ip netns del "$ns" 2>/dev/null || true; done
 }
 trap bench_cleanup EXIT
 trap 'exit 130' INT TERM
@@ -69,4 +71,11 @@ bench_realtime() {
     sleep 0.1
   done
   say "warning: no thread of $pid pinned to CPU $cpu; measuring without real-time priority"
+}
+
+# bench_netns NAME: makes a network namespace for this run, named in BENCH_NS; deleted at exit.
+bench_netns() {
+  BENCH_NS="weftbench-$$-$1"
+  BENCH_NETNS+=("$BENCH_NS")
+  ip netns add "$BENCH_NS"
 }
