@@ -7,8 +7,8 @@
 # Weft runs each case with single next hops (the work l3fwd does), then 2- and 4-way ECMP groups.
 # Rates: tx packets/s of the net_null port, best 1 s window after warm-up (other engineers' jobs
 # share the cores and can only lower a window), median shown beside it; l3fwd runs before and
-# after Weft and its best run counts. The forwarding thread of
-# each program runs SCHED_FIFO on CPU 1 (bench_realtime; RT=0 turns that off), the rest stays normal.
+# after Weft and its best run counts. The forwarding thread of each program runs SCHED_FIFO on
+# CPU 1 (bench_realtime; RT=0 turns that off); its other threads keep their normal priority.
 # The last line is `dataplane/l3fwd throughput ratio: R`, R the lower single-next-hop ratio.
 # Environment: WARMUP (s, 2), WINDOW (1 s windows, 5), CASES ("a b"), ROUTES_B (1000000),
 # FLOWS_B (131072), NEIGHBORS (8), GROUPS (64), WEFT_BENCH_BUILD (build dir, build-bench).
