@@ -31,6 +31,8 @@
 
 namespace weft::dp {
 
+class SwitchCounters;  // dataplane/stats/counters.h
+
 inline constexpr uint32_t kMaxBatchEntries = 65536;
 inline constexpr uint32_t kMaxGroupMembers = 64;
 
@@ -131,6 +133,12 @@ struct TablesOptions {
   uint32_t max_groups = 65'536;
   uint32_t max_readers = 8;  // worker threads that will register with the QSBR variable
   int socket_id = 0;
+  // FIB sizing. tbl8 groups hold prefixes longer than /24 (IPv4) or each trie level (IPv6).
+  uint32_t ipv4_tbl8_groups = 1u << 14;
+  uint32_t ipv6_tbl8_groups = 1u << 15;
+  // Where per-member packet counters are kept (optional): the tables bind group slots to client
+  // group ids in it as groups come and go.
+  SwitchCounters* counters = nullptr;
 };
 
 struct TablesSnapshot;  // the reader-side view; defined in tables/snapshot.h, used by workers only

@@ -1,0 +1,355 @@
+// ForwardingTables: creation, the two-copy FIB publication scheme, routes and reads.
+//
+// Why two copies: DPDK 22.11's rte_fib/rte_fib6 recycle a tbl8 group the moment a route delete
+// empties it, so a lookup running concurrently may read a zeroed or reused group. Workers therefore
+// read only the active copy; a batch is applied to the standby copy, the active pointer is switched
+// with one store, and after an RCU grace period (no worker still on the old copy) the same batch
+// is replayed on the old copy so both are identical again.
+#include <rte_errno.h>
+#include <rte_malloc.h>
+
+#include <atomic>
+#include <cstdio>
+
+#include "absl/strings/str_cat.h"
+#include "dataplane/tables/tables_impl.h"
+
+namespace weft::dp {
+namespace {
+
+std::atomic<uint32_t> g_fib_name_seq{0};  // rte_fib names must be unique in the process
+
+IpAddress MaskAddress(const IpAddress& a, int length) {
+  IpAddress m = a;
+  for (int i = 0; i < 16; ++i) {
+    int keep = std::clamp(length - i * 8, 0, 8);
+    m.bytes[i] &= static_cast<uint8_t>(0xff00 >> keep);
+  }
+  return m;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<ForwardingTables>> ForwardingTables::Create(
+    const TablesOptions& options, uint16_t num_ports) {
+  if (num_ports > kMaxPorts) return absl::InvalidArgumentError("num_ports exceeds kMaxPorts");
+  if (options.max_groups == 0 || options.max_groups > (1u << 30))
+    return absl::InvalidArgumentError("max_groups must be 1..2^30");
+  if (options.max_readers == 0) return absl::InvalidArgumentError("max_readers must be >= 1");
+  auto tables = std::make_unique<ForwardingTablesImpl>(options, num_ports);
+  absl::Status s = tables->Init();
+  if (!s.ok()) return s;
+  return std::unique_ptr<ForwardingTables>(std::move(tables));
+}
+
+ForwardingTablesImpl::ForwardingTablesImpl(const TablesOptions& options, uint16_t num_ports)
+    : options_(options), num_ports_(num_ports), counters_(options.counters) {}
+
+ForwardingTablesImpl::~ForwardingTablesImpl() {
+  for (int i = 0; i < 2; ++i) {
+    if (fib4_[i]) rte_fib_free(fib4_[i]);
+    if (fib6_[i]) rte_fib6_free(fib6_[i]);
+  }
+  rte_free(qsbr_);
+}
+
+absl::Status ForwardingTablesImpl::Init() {
+  size_t qsbr_size = rte_rcu_qsbr_get_memsize(options_.max_readers);
+  qsbr_ = static_cast<rte_rcu_qsbr*>(
+      rte_zmalloc_socket("weft_tables_qsbr", qsbr_size, RTE_CACHE_LINE_SIZE, options_.socket_id));
+  if (qsbr_ == nullptr) return absl::ResourceExhaustedError("cannot allocate the RCU QSBR variable");
+  if (rte_rcu_qsbr_init(qsbr_, options_.max_readers) != 0)
+    return absl::InternalError("rte_rcu_qsbr_init failed");
+
+  num_slots_ = options_.max_groups;
+  slots_ = std::make_unique<std::atomic<const NexthopGroupView*>[]>(num_slots_);
+  for (uint32_t i = 0; i < num_slots_; ++i) slots_[i].store(nullptr, std::memory_order_relaxed);
+  slot_views_.resize(num_slots_);
+  for (uint32_t i = 0; i < num_slots_; ++i) free_slots_.push(i);
+
+  // 2-byte next hops halve the 2^24-entry tbl24 (32 MB instead of 64 MB per copy) when they fit.
+  const bool small_nh = kFibGroupBase + num_slots_ < (1u << 15);
+  const uint32_t seq = g_fib_name_seq.fetch_add(1);
+  for (int i = 0; i < 2; ++i) {
+    rte_fib_conf c4{};
+    c4.type = RTE_FIB_DIR24_8;
+    c4.default_nh = kFibNoRoute;
+    c4.max_routes = static_cast<int>(options_.max_ipv4_routes);
+    c4.dir24_8.nh_sz = small_nh ? RTE_FIB_DIR24_8_2B : RTE_FIB_DIR24_8_4B;
+    c4.dir24_8.num_tbl8 = options_.ipv4_tbl8_groups;
+    std::string name4 = absl::StrCat("wf4_", seq, "_", i);
+    fib4_[i] = rte_fib_create(name4.c_str(), options_.socket_id, &c4);
+    if (fib4_[i] == nullptr)
+      return absl::ResourceExhaustedError(
+          absl::StrCat("rte_fib_create (IPv4, ", options_.max_ipv4_routes, " routes): ", rte_strerror(rte_errno)));
+    rte_fib6_conf c6{};
+    c6.type = RTE_FIB6_TRIE;
+    c6.default_nh = kFibNoRoute;
+    c6.max_routes = static_cast<int>(options_.max_ipv6_routes);
+    c6.trie.nh_sz = small_nh ? RTE_FIB6_TRIE_2B : RTE_FIB6_TRIE_4B;
+    c6.trie.num_tbl8 = options_.ipv6_tbl8_groups;
+    std::string name6 = absl::StrCat("wf6_", seq, "_", i);
+    fib6_[i] = rte_fib6_create(name6.c_str(), options_.socket_id, &c6);
+    if (fib6_[i] == nullptr)
+      return absl::ResourceExhaustedError(
+          absl::StrCat("rte_fib6_create (IPv6, ", options_.max_ipv6_routes, " routes): ", rte_strerror(rte_errno)));
+    snaps_[i].fib4 = fib4_[i];
+    snaps_[i].fib6 = fib6_[i];
+    snaps_[i].groups = slots_.get();
+    snaps_[i].num_slots = num_slots_;
+    snaps_[i].port_up_mask = &port_up_;
+    snaps_[i].hash_config = &hash_config_;
+  }
+  active_index_ = 0;
+  active_.store(&snaps_[0], std::memory_order_release);
+  return absl::OkStatus();
+}
+
+IpPrefix ForwardingTablesImpl::V4Prefix(uint64_t key) {
+  IpPrefix p;
+  p.address = IpAddress::V4(static_cast<uint32_t>(key >> 8));
+  p.length = static_cast<uint8_t>(key & 0xff);
+  return p;
+}
+
+uint16_t ForwardingTablesImpl::OwnerId(const std::string& owner) {
+  auto it = owner_ids_.find(owner);
+  if (it != owner_ids_.end()) return it->second;
+  uint16_t id = static_cast<uint16_t>(owners_.size());
+  owners_.push_back(owner);
+  owner_ids_.emplace(owner, id);
+  return id;
+}
+
+const ForwardingTablesImpl::RouteRec* ForwardingTablesImpl::FindRoute(const IpPrefix& p) const {
+  if (p.address.is_v4()) {
+    auto it = routes4_.find(V4Key(p));
+    return it == routes4_.end() ? nullptr : &it->second;
+  }
+  auto it = routes6_.find(p);
+  return it == routes6_.end() ? nullptr : &it->second;
+}
+
+uint64_t ForwardingTablesImpl::RouteValue(const RouteAction& a) const {
+  switch (a.kind) {
+    case RouteKind::kDrop: return kFibDrop;
+    case RouteKind::kPunt: return kFibPunt;
+    case RouteKind::kGroup: return kFibGroupBase + groups_.at(a.group_id).slot;
+    case RouteKind::kNexthop: return kFibGroupBase + implicit_.at(a.nexthop).slot;
+  }
+  return kFibDrop;
+}
+
+uint64_t ForwardingTablesImpl::EffectiveValue(const IpPrefix& p) const {
+  if (p.length == p.address.bits() && local_hosts_.contains(p.address)) return kFibPunt;
+  const RouteRec* r = FindRoute(p);
+  return r ? RouteValue(r->action) : kFibNoRoute;
+}
+
+void ForwardingTablesImpl::Synchronize() {
+  // The writer is not a reader: wait for every registered online worker to pass a quiescent point.
+  rte_rcu_qsbr_synchronize(qsbr_, RTE_QSBR_THRID_INVALID);
+}
+
+int ForwardingTablesImpl::FibApply(int copy, const FibOp& op, bool rollback) {
+  const uint64_t v = rollback ? op.old_value : op.value;
+  if (!op.v6) {
+    uint32_t ip = uint32_t(op.address[0]) << 24 | uint32_t(op.address[1]) << 16 |
+                  uint32_t(op.address[2]) << 8 | op.address[3];
+    if (v == kFibNoRoute) {
+      int rc = rte_fib_delete(fib4_[copy], ip, op.length);
+      return rc == -ENOENT ? 0 : rc;
+    }
+    return rte_fib_add(fib4_[copy], ip, op.length, v);
+  }
+  if (v == kFibNoRoute) {
+    int rc = rte_fib6_delete(fib6_[copy], op.address.data(), op.length);
+    return rc == -ENOENT ? 0 : rc;
+  }
+  return rte_fib6_add(fib6_[copy], op.address.data(), op.length, v);
+}
+
+absl::Status ForwardingTablesImpl::ApplyFibOps(std::vector<FibOp>& ops, size_t* failed_op) {
+  if (ops.empty()) return absl::OkStatus();
+  const int standby = 1 - active_index_;
+  for (size_t i = 0; i < ops.size(); ++i) {
+    int rc = FibApply(standby, ops[i], false);
+    if (rc < 0) {
+      for (size_t j = i; j-- > 0;) FibApply(standby, ops[j], true);
+      *failed_op = i;
+      return absl::ResourceExhaustedError(
+          absl::StrCat("FIB full (", rte_strerror(-rc), "): raise max routes or tbl8 groups"));
+    }
+  }
+  active_.store(&snaps_[standby], std::memory_order_release);
+  const int old = active_index_;
+  active_index_ = standby;
+  Synchronize();  // from here no worker reads the old copy
+  for (const FibOp& op : ops) {
+    if (FibApply(old, op, false) < 0) {
+      // Same sizes, same content, same ops: this cannot fail unless memory is corrupted.
+      std::fprintf(stderr, "weft tables: FIB replay failed; copies diverged\n");
+      return absl::InternalError("FIB replay on the second copy failed");
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ForwardingTablesImpl::WriteRoutes(const std::string& owner_name,
+                                               std::span<const RouteWrite> writes,
+                                               std::vector<absl::Status>* results) {
+  std::lock_guard<std::mutex> lock(mu_);
+  const uint16_t owner = OwnerId(owner_name);
+  absl::Status valid = ValidateRoutes(owner, writes, results);
+  if (!valid.ok()) return valid;
+
+  // Phase 1: take references on implicit groups and compute FIB ops; nothing visible yet.
+  std::vector<FibOp> ops;
+  ops.reserve(writes.size());
+  std::vector<uint32_t> op_write;  // op index -> write index
+  op_write.reserve(writes.size());
+  std::vector<uint8_t> changed(writes.size(), 0);
+  std::vector<GroupViewPtr> retired;
+  auto undo_acquired = [&](size_t upto) {
+    for (size_t k = 0; k < upto; ++k)
+      if (changed[k] && writes[k].op != WriteOp::kDelete &&
+          writes[k].route.action.kind == RouteKind::kNexthop)
+        ReleaseImplicit(writes[k].route.action.nexthop, &retired);
+  };
+  for (size_t i = 0; i < writes.size(); ++i) {
+    const RouteWrite& w = writes[i];
+    const IpPrefix& p = w.route.prefix;
+    const RouteRec* cur = FindRoute(p);
+    if (w.op != WriteOp::kDelete && cur && cur->action == w.route.action && cur->owner == owner) {
+      ++stats_.route_unchanged;
+      continue;
+    }
+    changed[i] = 1;
+    if (w.op != WriteOp::kDelete && w.route.action.kind == RouteKind::kNexthop) {
+      absl::StatusOr<uint32_t> slot = AcquireImplicit(w.route.action.nexthop);
+      if (!slot.ok()) {
+        changed[i] = 0;
+        undo_acquired(i);
+        (*results)[i] = absl::ResourceExhaustedError(
+            absl::StrCat("writes[", i, "].route.action.nexthop: ", slot.status().message()));
+        return (*results)[i];
+      }
+    }
+    if (p.length == p.address.bits() && local_hosts_.contains(p.address)) continue;  // stays punt
+    FibOp op;
+    op.v6 = !p.address.is_v4();
+    op.length = p.length;
+    op.address = p.address.bytes;
+    op.old_value = cur ? RouteValue(cur->action) : kFibNoRoute;
+    op.value = w.op == WriteOp::kDelete ? kFibNoRoute
+               : w.route.action.kind == RouteKind::kNexthop
+                   ? kFibGroupBase + implicit_.at(w.route.action.nexthop).slot
+               : w.route.action.kind == RouteKind::kGroup
+                   ? kFibGroupBase + groups_.at(w.route.action.group_id).slot
+               : RouteValue(w.route.action);
+    if (op.value == op.old_value) continue;
+    ops.push_back(op);
+    op_write.push_back(static_cast<uint32_t>(i));
+  }
+
+  // Phase 2: publish through the two FIB copies.
+  size_t failed = 0;
+  absl::Status applied = ApplyFibOps(ops, &failed);
+  if (!applied.ok()) {
+    undo_acquired(writes.size());
+    const size_t wi = op_write.empty() ? 0 : op_write[failed];
+    for (auto& r : *results) r = absl::AbortedError("not applied: batch rejected");
+    (*results)[wi] = absl::Status(applied.code(), absl::StrCat("writes[", wi, "].route.prefix: ", applied.message()));
+    FinishRetire(&retired);
+    return (*results)[wi];
+  }
+
+  // Phase 3: commit writer state; drop references the old actions held.
+  for (size_t i = 0; i < writes.size(); ++i) {
+    if (!changed[i]) continue;
+    const RouteWrite& w = writes[i];
+    const IpPrefix& p = w.route.prefix;
+    const bool v4 = p.address.is_v4();
+    std::optional<RouteAction> old_action;
+    if (const RouteRec* cur = FindRoute(p)) old_action = cur->action;
+    if (w.op == WriteOp::kDelete) {
+      if (v4) routes4_.erase(V4Key(p)); else routes6_.erase(p);
+      ++stats_.route_deletes;
+    } else {
+      RouteRec rec{w.route.action, owner};
+      if (v4) routes4_[V4Key(p)] = rec; else routes6_[p] = rec;
+      if (w.route.action.kind == RouteKind::kGroup) AddRouteRef(w.route.action);
+      ++(old_action ? stats_.route_replaces : stats_.route_adds);
+    }
+    if (old_action) ReleaseRouteRef(*old_action, &retired);
+  }
+  FinishRetire(&retired);
+  return absl::OkStatus();
+}
+
+absl::Status ForwardingTablesImpl::SetHashConfig(const HashConfig& config) {
+  constexpr uint32_t kKnown = kHashSrcIp | kHashDstIp | kHashIpProto | kHashSrcPort | kHashDstPort |
+                              kHashFlowLabel | kHashRoceQp;
+  if (config.fields & ~kKnown)
+    return absl::InvalidArgumentError(absl::StrCat("fields: unknown hash field bits 0x", absl::Hex(config.fields & ~kKnown)));
+  hash_config_.store(PackHashConfig(config), std::memory_order_release);
+  return absl::OkStatus();
+}
+
+void ForwardingTablesImpl::SetPortUp(uint16_t port, bool up) {
+  if (port >= kMaxPorts) return;
+  if (up) port_up_.fetch_or(uint64_t{1} << port, std::memory_order_release);
+  else port_up_.fetch_and(~(uint64_t{1} << port), std::memory_order_release);
+}
+
+void ForwardingTablesImpl::ListRoutes(const std::function<bool(const RouteEntry&)>& visit) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  RouteEntry e;
+  for (const auto& [key, rec] : routes4_) {
+    e.prefix = V4Prefix(key);
+    e.action = rec.action;
+    e.owner = owners_[rec.owner];
+    if (!visit(e)) return;
+  }
+  for (const auto& [prefix, rec] : routes6_) {
+    e.prefix = prefix;
+    e.action = rec.action;
+    e.owner = owners_[rec.owner];
+    if (!visit(e)) return;
+  }
+}
+
+std::optional<RouteEntry> ForwardingTablesImpl::LookupRoute(uint32_t table_id, const IpAddress& a) const {
+  if (table_id != 0) return std::nullopt;
+  std::lock_guard<std::mutex> lock(mu_);
+  RouteEntry e;
+  if (local_hosts_.contains(a)) {
+    e.prefix = {a, static_cast<uint8_t>(a.bits())};
+    e.action.kind = RouteKind::kPunt;
+    for (const auto& [key, rec] : locals_)
+      if (key.address == a) { e.owner = owners_[rec.owner]; break; }
+    return e;
+  }
+  for (int len = a.bits(); len >= 0; --len) {
+    IpPrefix p{MaskAddress(a, len), static_cast<uint8_t>(len)};
+    if (const RouteRec* r = FindRoute(p)) {
+      e.prefix = p;
+      e.action = r->action;
+      e.owner = owners_[r->owner];
+      return e;
+    }
+  }
+  return std::nullopt;
+}
+
+TableStats ForwardingTablesImpl::Stats() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  TableStats s = stats_;
+  s.ipv4_routes = routes4_.size();
+  s.ipv6_routes = routes6_.size();
+  s.groups = groups_.size();
+  s.neighbors = neighbors_.size();
+  return s;
+}
+
+}  // namespace weft::dp
