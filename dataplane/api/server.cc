@@ -102,13 +102,15 @@ class DataplaneApiImpl final : public DataplaneApi {
 
   absl::Status Start() {
     const bool unix_socket = absl::StartsWith(address_, kUnixScheme);
+    const std::string path = unix_socket ? UnixPath(address_) : "";
     if (unix_socket) {
-      unix_path_ = UnixPath(address_);
-      if (auto s = PrepareUnixSocket(address_, unix_path_); !s.ok()) return s;
+      if (auto s = PrepareUnixSocket(address_, path); !s.ok()) return s;
     }
     grpc::ServerBuilder builder;
     builder.AddListeningPort(address_, grpc::InsecureServerCredentials(), &bound_port_);
     builder.SetMaxReceiveMessageSize(kMaxReceiveMessageBytes);
+    // Without this a second server could share a TCP port with a running one (SO_REUSEPORT).
+    builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
     for (grpc::Service* service : std::initializer_list<grpc::Service*>{
              &switch_, &port_, &route_, &group_, &neighbor_, &local_, &counter_}) {
       builder.RegisterService(service);
@@ -120,7 +122,10 @@ class DataplaneApiImpl final : public DataplaneApi {
           "dataplane API: cannot listen on \"", address_,
           "\" (address in use, permission denied or unresolvable; see gRPC's log above)"));
     }
-    if (unix_socket) bound_port_ = 0;  // gRPC reports 1 for a bound unix socket
+    if (unix_socket) {
+      bound_port_ = 0;     // gRPC reports 1 for a bound unix socket
+      unix_path_ = path;   // ours now: removed at shutdown (never a path someone else holds)
+    }
     return absl::OkStatus();
   }
 
