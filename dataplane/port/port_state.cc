@@ -70,13 +70,11 @@ absl::Status PortStateManager::SetMtu(uint16_t index, uint32_t mtu) {
     return absl::FailedPreconditionError(absl::StrFormat(
         "mtu: %u does not fit the %u-byte frames of %s", mtu, port_set_.max_frame(index), port.device));
   const uint32_t old_mtu = port.mtu;
-  int rc = rte_eth_dev_set_mtu(port.ethdev_id, static_cast<uint16_t>(mtu));
-  if (rc != 0 && rc != -ENOTSUP)
-    return absl::FailedPreconditionError(
-        absl::StrFormat("mtu: %s refused %u: %s", port.device, mtu, rte_strerror(-rc)));
+  if (absl::Status s = SetEthdevMtu(port.ethdev_id, port.device, mtu); !s.ok())
+    return absl::FailedPreconditionError(absl::StrCat("mtu: ", s.message()));
   if (!port.tap_name.empty()) {
     if (absl::Status s = SetNetdevMtu(port.tap_name, mtu); !s.ok()) {
-      if (rc == 0) rte_eth_dev_set_mtu(port.ethdev_id, static_cast<uint16_t>(old_mtu));
+      (void)SetEthdevMtu(port.ethdev_id, port.device, old_mtu);
       return absl::FailedPreconditionError(absl::StrCat("mtu: TAP twin ", s.message()));
     }
   }

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "dataplane/port/tap.h"
 #include "dataplane/runtime/config.h"
 #include "dataplane/runtime/log.h"
 
@@ -38,6 +39,9 @@ rte_ether_addr StableMac(const std::string& switch_name, const std::string& port
     for (char c : *s) h = (h ^ static_cast<uint8_t>(c)) * 1099511628211ULL;
     h = (h ^ 0xff) * 1099511628211ULL;
   }
+  h ^= h >> 33;  // finalise so every output byte depends on every input byte
+  h *= 0xff51afd7ed558ccdULL;
+  h ^= h >> 33;
   rte_ether_addr mac;
   mac.addr_bytes[0] = 0x02;  // locally administered, unicast
   for (int i = 1; i < 6; ++i) mac.addr_bytes[i] = static_cast<uint8_t>(h >> (8 * i));
@@ -50,6 +54,19 @@ absl::Status PortError(const pb::PortConfig& config, std::string_view step, int 
 }
 
 }  // namespace
+
+absl::Status SetEthdevMtu(uint16_t ethdev_id, const std::string& vdev, uint32_t mtu) {
+  int rc = rte_eth_dev_set_mtu(ethdev_id, static_cast<uint16_t>(mtu));
+  if (rc == 0 || rc == -ENOTSUP) return absl::OkStatus();
+  const std::string iface = VdevArg(vdev, "iface");
+  if (rc == -EINVAL && VdevDriver(vdev) == "net_af_packet" && !iface.empty()) {
+    if (absl::Status s = SetNetdevMtu(iface, mtu); !s.ok())
+      return absl::FailedPreconditionError(absl::StrCat("mtu ", mtu, " on ", s.message()));
+    return absl::OkStatus();
+  }
+  return absl::FailedPreconditionError(
+      absl::StrFormat("%s refused mtu %u: %s", vdev, mtu, rte_strerror(-rc)));
+}
 
 absl::Status PortSet::Open(const pb::SwitchConfig& sw, const PortOpenOptions& options,
                            PortTable& table) {
@@ -131,13 +148,16 @@ absl::Status PortSet::OpenOne(const pb::PortConfig& config, const PortOpenOption
                                              count, data_room), rte_errno);
 
   rte_eth_conf conf{};
-  conf.rxmode.mtu = config.mtu();
+  // Some PMDs (af_packet) state a 1518-byte max_rx_pktlen yet take a larger MTU through
+  // rte_eth_dev_set_mtu, bounded by their frame size: configure with what dev_info allows, then
+  // set the real MTU below.
+  if (config.mtu() + kL2Overhead <= info.max_rx_pktlen) conf.rxmode.mtu = config.mtu();
   if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS)
     conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
   if ((rc = rte_eth_dev_configure(owned.ethdev_id, rx_queues, tx_queues, &conf)) != 0)
     return PortError(config, "rte_eth_dev_configure", rc);
-  rc = rte_eth_dev_set_mtu(owned.ethdev_id, static_cast<uint16_t>(config.mtu()));
-  if (rc != 0 && rc != -ENOTSUP) return PortError(config, absl::StrCat("setting mtu ", config.mtu()), rc);
+  if (absl::Status s = SetEthdevMtu(owned.ethdev_id, config.vdev(), config.mtu()); !s.ok())
+    return absl::Status(s.code(), absl::StrCat("port ", config.name(), ": ", s.message()));
   for (uint16_t q = 0; q < rx_queues; ++q)
     if ((rc = rte_eth_rx_queue_setup(owned.ethdev_id, q, kRxDescriptors, options.socket_id, nullptr,
                                      owned.pool)) != 0)

@@ -61,6 +61,12 @@ class PortSet {
   std::vector<Owned> ports_;
 };
 
+// Sets an ethdev's MTU. net_af_packet in DPDK 22.11 states a 1518-byte max_rx_pktlen, so ethdev
+// refuses any larger MTU although its frames (framesz) hold 9216: there the MTU is set on the
+// underlying netdev (vdev's iface=) directly, and the pipeline enforces it per packet (Port::mtu).
+// PMDs without MTU support (-ENOTSUP: net_null, net_ring) are fine: the pipeline enforces it.
+absl::Status SetEthdevMtu(uint16_t ethdev_id, const std::string& vdev, uint32_t mtu);
+
 // L2 frame bytes (Ethernet header + one VLAN tag, no CRC) above the IP MTU.
 inline constexpr uint32_t kL2Overhead = 18;
 

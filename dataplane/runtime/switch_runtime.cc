@@ -45,8 +45,11 @@ absl::Status SwitchRuntime::StartAll(const SwitchRuntimeOptions& options) {
   tables.max_groups = config_.max_nexthop_groups();
   tables.max_readers = options.num_workers;
   auto created = ForwardingTables::Create(tables, num_ports);
-  if (!created.ok()) return absl::Status(created.status().code(),
-                                         absl::StrCat("tables: ", created.status().message()));
+  if (!created.ok())
+    return absl::Status(created.status().code(),
+                        absl::StrCat("tables: ", created.status().message(),
+                                     " (EAL memory too small? raise eal.memory_mb or lower "
+                                     "fib_max_ipv4_routes/fib_max_ipv6_routes)"));
   sw_.tables = *std::move(created);
   sw_.counters = std::make_unique<SwitchCounters>(num_ports, options.num_workers);
 
