@@ -1,0 +1,104 @@
+#include "dataplane/stages/pipeline.h"
+
+#include "dataplane/stages/l3_lookup.h"
+#include "dataplane/stages/nexthop_select.h"
+#include "dataplane/stages/parse.h"
+#include "dataplane/stages/rewrite.h"
+#include "dataplane/tables/snapshot.h"
+
+namespace weft::dp {
+namespace {
+
+// After the lookup: turn the FIB value into forward / punt / drop, pick the member, rewrite.
+inline void ResolveAndRewrite(SwitchInstance& sw, const TablesSnapshot& snap, const HashConfig& hash_cfg,
+                              uint64_t up_mask, WorkerCounters* counters, uint16_t in_port, rte_mbuf* pkt,
+                              PacketMeta& m) {
+  const uint64_t v = m.fib_value;
+  if (v == kFibNoRoute) return MarkDrop(m, DropReason::kNoRoute);
+  if (v == kFibDrop) return MarkDrop(m, DropReason::kBlackhole);
+  if (v == kFibPunt) return MarkPunt(m, PuntClass::kLocal, in_port);
+  const NexthopGroupView* g = snap.GroupFor(v);
+  if (g == nullptr) return MarkDrop(m, DropReason::kNoRoute);  // group being torn down
+  if (m.ttl <= 1) return MarkPunt(m, PuntClass::kTtlExpired, in_port);
+  const int idx = SelectMember(*g, PacketFlowHash(m, hash_cfg), up_mask);
+  if (idx < 0) return MarkDrop(m, DropReason::kEgressPortDown);
+  const GroupMemberView& mem = g->members[idx];
+  if (!mem.resolved) return MarkPunt(m, PuntClass::kGlean, mem.port);
+  const Port& out = sw.ports.at(mem.port);
+  if (m.l3_len > out.mtu) return MarkDrop(m, DropReason::kMtuExceeded);
+  RewritePacket(pkt, m, mem.dst_mac, out.mac);
+  m.out_port = mem.port;
+  counters->CountMember(g->slot, static_cast<uint32_t>(idx), rte_pktmbuf_pkt_len(pkt));
+}
+
+uint16_t ProcessChunk(SwitchInstance& sw, WorkerState& ws, uint16_t in_port, rte_mbuf** pkts, uint16_t n,
+                      TxBuffers& tx, PacketVerdict* verdicts) {
+  PacketMeta meta[kBurstSize];
+  WorkerCounters* counters = ws.counters;
+  PortCountersSlot& rx = counters->port(in_port);
+  const Port& port = sw.ports.at(in_port);
+  uint64_t rx_bytes = 0;
+
+  ForEachPacket(pkts, n, [&](uint16_t i) {
+    rx_bytes += rte_pktmbuf_pkt_len(pkts[i]);
+    ParsePacket(pkts[i], port.mac, in_port, meta[i]);
+    if (meta[i].family) ClassifyPacket(ws.dscp_map, meta[i]);
+  });
+  rx.rx_packets.Add(n);
+  rx.rx_bytes.Add(rx_bytes);
+
+  const TablesSnapshot* snap = sw.tables->snapshot();
+  LookupBurst(*snap, meta, n);
+  const HashConfig hash_cfg = UnpackHashConfig(snap->hash_config->load(std::memory_order_relaxed));
+  const uint64_t up_mask = snap->port_up_mask->load(std::memory_order_relaxed);
+  ForEachPacket(pkts, n, [&](uint16_t i) {
+    if (meta[i].verdict == Verdict::kForward)
+      ResolveAndRewrite(sw, *snap, hash_cfg, up_mask, counters, in_port, pkts[i], meta[i]);
+  });
+
+  // Dispatch: tx buffers, policed punts, drops freed in one call.
+  rte_mbuf* to_free[kBurstSize];
+  uint16_t num_free = 0, forwarded = 0;
+  bool refilled = false;
+  for (uint16_t i = 0; i < n; ++i) {
+    PacketMeta& m = meta[i];
+    if (m.verdict == Verdict::kPunt) {
+      rx.punts[m.reason].Add(1);
+      if (!refilled) {
+        ws.copp.Refill(sw.clock ? sw.clock->NowNs() : 0);  // the clock, once per burst that punts
+        refilled = true;
+      }
+      if (!ws.copp.Admit(static_cast<PuntClass>(m.reason))) {
+        MarkDrop(m, DropReason::kCoppPoliced);
+      } else {
+        tx.punts[tx.num_punts] = pkts[i];
+        tx.punt_port[tx.num_punts] = m.out_port;
+        tx.punt_class[tx.num_punts++] = m.reason;
+      }
+    } else if (m.verdict == Verdict::kForward) {
+      tx.pkts[m.out_port][tx.count[m.out_port]++] = pkts[i];
+      tx.used_ports |= uint64_t{1} << m.out_port;
+      ++forwarded;
+    } else if (m.verdict == Verdict::kConsumed) {
+      rx.mac_control.Add(1);
+      to_free[num_free++] = pkts[i];
+    }
+    if (m.verdict == Verdict::kDrop) {
+      rx.drops[m.reason].Add(1);
+      to_free[num_free++] = pkts[i];
+    }
+    if (verdicts) verdicts[i] = PacketVerdict{m.verdict, m.reason, m.out_port, m.traffic_class};
+  }
+  if (num_free) rte_pktmbuf_free_bulk(to_free, num_free);
+  return forwarded;
+}
+
+}  // namespace
+
+uint16_t ProcessBurst(SwitchInstance& sw, WorkerState& ws, uint16_t in_port, rte_mbuf** pkts, uint16_t n,
+                      TxBuffers& tx, PacketVerdict* verdicts) {
+  if (n == 0) return 0;
+  return ProcessChunk(sw, ws, in_port, pkts, std::min<uint16_t>(n, kBurstSize), tx, verdicts);
+}
+
+}  // namespace weft::dp
