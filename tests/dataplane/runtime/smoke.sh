@@ -1,6 +1,6 @@
 #!/bin/bash
 # Smoke test of weft-dataplane, run by hand as root:  tests/dataplane/runtime/smoke.sh [BINARY]
-# Two ports (net_ring + net_null) under --no-huge: it starts, the API socket appears, idle CPU is
+# Two net_ring ports under --no-huge (net_null is a packet source: never idle): it starts, the API socket appears, idle CPU is
 # measured over 5 s from /proc/PID/stat (must be < 5% of a core), SIGTERM exits 0 and removes the
 # socket. Also: an invalid config exits 2 naming the field. Prints the figures; exits non-zero on a
 # failed check.
@@ -20,7 +20,7 @@ cat > "$WORK/cfg.json" <<JSON
  "switches": [{"name": "smoke", "run_dir": "$WORK/run",
    "fib_max_ipv4_routes": 100000, "fib_max_ipv6_routes": 10000,
    "ports": [{"name": "Ethernet0", "vdev": "net_ring"},
-             {"name": "Ethernet4", "vdev": "net_null", "mtu": 9000}]}]}
+             {"name": "Ethernet4", "vdev": "net_ring", "mtu": 9000}]}]}
 JSON
 sed 's/"mtu": 9000/"mtu": 9300/' "$WORK/cfg.json" > "$WORK/bad.json"
 out=$("$BIN" --config "$WORK/bad.json" 2>&1); rc=$?
