@@ -1,0 +1,237 @@
+#include "controlplane/programmer/programmer.h"
+
+#include "absl/container/flat_hash_set.h"
+
+namespace weft::cp {
+namespace {
+
+// Sends `writes` in chunks of `max_batch`. A chunk the data plane rejects changed nothing; its
+// entries are then sent one by one to tell the bad ones from the good. Deleting an absent entry
+// counts as done.
+template <typename Request, typename Write, typename Send>
+absl::StatusOr<std::vector<bool>> RunBatches(const std::vector<Write>& writes, size_t max_batch,
+                                             const std::string& owner, Send&& send,
+                                             ProgrammerCounters& counters) {
+  std::vector<bool> done(writes.size(), false);
+  for (size_t start = 0; start < writes.size(); start += max_batch) {
+    const size_t end = std::min(writes.size(), start + max_batch);
+    Request request;
+    request.set_owner(owner);
+    for (size_t i = start; i < end; ++i) *request.add_writes() = writes[i];
+    ++counters.batches;
+    absl::Status s = send(request);
+    if (s.ok()) {
+      std::fill(done.begin() + static_cast<ptrdiff_t>(start),
+                done.begin() + static_cast<ptrdiff_t>(end), true);
+      continue;
+    }
+    if (IsTransportError(s)) return s;
+    for (size_t i = start; i < end; ++i) {
+      Request one;
+      one.set_owner(owner);
+      *one.add_writes() = writes[i];
+      ++counters.batches;
+      absl::Status s1 = send(one);
+      if (IsTransportError(s1)) return s1;
+      done[i] = s1.ok() || (writes[i].op() == dpv1::WRITE_OP_DELETE &&
+                            s1.code() == absl::StatusCode::kNotFound);
+      if (!done[i]) {
+        ++counters.failed_entries;
+        counters.last_error = std::string(s1.message());
+      }
+    }
+  }
+  return done;
+}
+
+}  // namespace
+
+Programmer::Programmer(Rib& rib, std::mutex& rib_mutex, DataplaneClient& client,
+                       std::string owner)
+    : rib_(rib), rib_mutex_(rib_mutex), client_(client), owner_(std::move(owner)) {}
+
+void Programmer::AllowDeletesOfUnclaimed() {
+  deletes_allowed_ = true;
+  full_diff_ = true;
+}
+
+absl::Status Programmer::Sync() {
+  ++counters_.syncs;
+  absl::StatusOr<dpv1::GetInfoResponse> info = client_.GetInfo();
+  if (!info.ok()) {
+    relist_ = true;
+    return info.status();
+  }
+  if (info->max_batch_entries() > 0) max_batch_ = info->max_batch_entries();
+  bool full = full_diff_;
+  if (!epoch_ || relist_) {
+    absl::Status s = Adopt();
+    if (!s.ok()) return s;
+    relist_ = false;
+    full = true;
+  } else if (*epoch_ != info->boot_epoch()) {
+    // The data plane restarted and holds nothing of ours.
+    installed_.clear();
+    groups_.Clear();
+    ++counters_.full_pushes;
+    full = true;
+  }
+  epoch_ = info->boot_epoch();
+  full_diff_ = false;
+  std::vector<RibChange> changes;
+  {
+    std::lock_guard lock(rib_mutex_);
+    if (full) {
+      rib_.DrainChanges();
+      rib_.ForEachSelected([&](const RouteKey& key, const RouteAction& action) {
+        changes.push_back({key, action});
+      });
+    } else {
+      changes = rib_.DrainChanges();
+    }
+  }
+  absl::Status s = Push(changes, full && deletes_allowed_);
+  if (!s.ok()) relist_ = true;  // what the data plane holds is uncertain now
+  return s;
+}
+
+absl::Status Programmer::Adopt() {
+  absl::StatusOr<std::vector<dpv1::NexthopGroup>> groups = client_.ListNexthopGroups(owner_);
+  if (!groups.ok()) return groups.status();
+  absl::StatusOr<std::vector<dpv1::Route>> routes = client_.ListRoutes(owner_);
+  if (!routes.ok()) return routes.status();
+  ++counters_.adoptions;
+  installed_.clear();
+  groups_.Clear();
+  for (const auto& g : *groups) {
+    if (auto members = MembersFromProto(g)) groups_.Adopt(g.id(), *members);
+  }
+  for (const auto& r : *routes) {
+    auto key = KeyFromProto(r);
+    if (!key) continue;  // cannot be named, so weftd can neither keep nor delete it
+    auto route = RouteFromProto(r, groups_);
+    // A route weftd cannot understand is given an impossible content: it will be rewritten.
+    Installed inst{route.value_or(DataplaneRoute{RouteAction::Kind::kForward, {}}), 0};
+    if (route && route->is_group()) {
+      inst.group_id = r.nexthop_group_id();
+      groups_.AddRef(inst.group_id);
+    }
+    installed_[*key] = std::move(inst);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Programmer::Push(const std::vector<RibChange>& in, bool delete_unclaimed) {
+  std::vector<RibChange> changes = in;
+  if (delete_unclaimed) {
+    absl::flat_hash_set<RouteKey> claimed;
+    for (const auto& c : in) {
+      if (c.action) claimed.insert(c.key);
+    }
+    for (const auto& [key, inst] : installed_) {
+      if (!claimed.contains(key)) changes.push_back({key, std::nullopt});
+    }
+  }
+  std::vector<PendingWrite> pending;
+  std::vector<dpv1::NexthopGroupWrite> group_adds;
+  std::vector<std::pair<RouteKey, bool>> programmed;
+  for (const auto& c : changes) {
+    auto it = installed_.find(c.key);
+    const uint32_t old_group = it == installed_.end() ? 0 : it->second.group_id;
+    if (!c.action) {
+      if (it != installed_.end()) pending.push_back({c.key, std::nullopt, 0, old_group});
+      continue;
+    }
+    DataplaneRoute want = ToDataplaneRoute(*c.action);
+    if (it != installed_.end() && it->second.route == want) {
+      ++counters_.route_unchanged;
+      programmed.push_back({c.key, true});
+      continue;
+    }
+    uint32_t group_id = 0;
+    if (want.is_group()) {
+      auto acquired = groups_.Acquire(want.nexthops);
+      group_id = acquired.id;
+      if (acquired.created) {
+        dpv1::NexthopGroupWrite w;
+        w.set_op(dpv1::WRITE_OP_REPLACE);
+        *w.mutable_group() = ToProtoGroup(group_id, want.nexthops);
+        group_adds.push_back(std::move(w));
+      }
+    }
+    pending.push_back({c.key, std::move(want), group_id, old_group});
+  }
+
+  // Groups first, so that routes never name a group the data plane does not have yet.
+  auto groups_done = RunBatches<dpv1::WriteNexthopGroupsRequest>(
+      group_adds, max_batch_, owner_,
+      [&](const auto& r) { return client_.WriteNexthopGroups(r); }, counters_);
+  if (!groups_done.ok()) return groups_done.status();
+  absl::flat_hash_set<uint32_t> failed_groups;
+  for (size_t i = 0; i < group_adds.size(); ++i) {
+    if ((*groups_done)[i]) {
+      ++counters_.group_adds;
+    } else {
+      failed_groups.insert(group_adds[i].group().id());
+    }
+  }
+
+  std::vector<dpv1::RouteWrite> writes;
+  std::vector<size_t> write_of_pending(pending.size(), SIZE_MAX);
+  for (size_t i = 0; i < pending.size(); ++i) {
+    const PendingWrite& p = pending[i];
+    if (p.route && p.group_id != 0 && failed_groups.contains(p.group_id)) continue;
+    dpv1::RouteWrite w;
+    if (p.route) {
+      w.set_op(dpv1::WRITE_OP_REPLACE);
+      *w.mutable_route() = ToProtoRoute(p.key, *p.route, p.group_id);
+    } else {
+      w.set_op(dpv1::WRITE_OP_DELETE);
+      *w.mutable_route() = ToProtoRoute(p.key, DataplaneRoute{}, 0);
+    }
+    write_of_pending[i] = writes.size();
+    writes.push_back(std::move(w));
+  }
+  auto routes_done = RunBatches<dpv1::WriteRoutesRequest>(
+      writes, max_batch_, owner_, [&](const auto& r) { return client_.WriteRoutes(r); },
+      counters_);
+  if (!routes_done.ok()) return routes_done.status();
+  for (size_t i = 0; i < pending.size(); ++i) {
+    PendingWrite& p = pending[i];
+    const bool ok = write_of_pending[i] != SIZE_MAX && (*routes_done)[write_of_pending[i]];
+    if (!ok) {
+      if (p.route && p.group_id != 0) groups_.Release(p.group_id);
+      if (p.route) programmed.push_back({p.key, false});
+      continue;
+    }
+    if (p.route) {
+      installed_[p.key] = Installed{std::move(*p.route), p.group_id};
+      ++counters_.route_writes;
+    } else {
+      installed_.erase(p.key);
+      ++counters_.route_deletes;
+    }
+    if (p.old_group_id != 0) groups_.Release(p.old_group_id);
+    programmed.push_back({p.key, p.route.has_value()});
+  }
+
+  // Groups no route uses any more go last.
+  std::vector<dpv1::NexthopGroupWrite> group_deletes;
+  for (uint32_t id : groups_.DrainUnused()) {
+    dpv1::NexthopGroupWrite w;
+    w.set_op(dpv1::WRITE_OP_DELETE);
+    w.mutable_group()->set_id(id);
+    group_deletes.push_back(std::move(w));
+  }
+  auto deletes_done = RunBatches<dpv1::WriteNexthopGroupsRequest>(
+      group_deletes, max_batch_, owner_,
+      [&](const auto& r) { return client_.WriteNexthopGroups(r); }, counters_);
+  if (!deletes_done.ok()) return deletes_done.status();
+  for (bool d : *deletes_done) counters_.group_deletes += d;
+
+  std::lock_guard lock(rib_mutex_);
+  for (const auto& [key, on] : programmed) rib_.SetProgrammed(key, on);
+  return absl::OkStatus();
+}
+
+}  // namespace weft::cp
