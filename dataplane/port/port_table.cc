@@ -56,9 +56,12 @@ absl::Status PortError(const pb::PortConfig& config, std::string_view step, int 
 }  // namespace
 
 absl::Status SetEthdevMtu(uint16_t ethdev_id, const std::string& vdev, uint32_t mtu) {
-  int rc = rte_eth_dev_set_mtu(ethdev_id, static_cast<uint16_t>(mtu));
-  if (rc == 0 || rc == -ENOTSUP) return absl::OkStatus();
   const std::string iface = VdevArg(vdev, "iface");
+  rte_eth_dev_info info;
+  const bool beyond_ethdev = rte_eth_dev_info_get(ethdev_id, &info) == 0 &&
+                             mtu + kL2Overhead > info.max_rx_pktlen;
+  int rc = beyond_ethdev ? -EINVAL : rte_eth_dev_set_mtu(ethdev_id, static_cast<uint16_t>(mtu));
+  if (rc == 0 || rc == -ENOTSUP) return absl::OkStatus();
   if (rc == -EINVAL && VdevDriver(vdev) == "net_af_packet" && !iface.empty()) {
     if (absl::Status s = SetNetdevMtu(iface, mtu); !s.ok())
       return absl::FailedPreconditionError(absl::StrCat("mtu ", mtu, " on ", s.message()));

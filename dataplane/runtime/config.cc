@@ -113,6 +113,8 @@ absl::Status ValidateSwitch(const pb::SwitchConfig& sw, const std::string& at) {
   if (sw.api_socket().empty()) return Bad(at + ".api_socket", "empty");
   if (sw.run_dir().empty() || sw.run_dir()[0] != '/')
     return Bad(at + ".run_dir", absl::StrCat("\"", sw.run_dir(), "\" is not an absolute path"));
+  if (sw.run_dir().size() > 90)  // RUN_DIR/tap-keeper.sock must fit a unix socket path
+    return Bad(at + ".run_dir", "longer than 90 characters");
   if (StartsWith(sw.api_socket(), "unix:") && sw.api_socket().size() - 5 >= 108)
     return Bad(at + ".api_socket", "unix socket path longer than 107 characters");
   if (sw.ports_size() == 0) return Bad(at + ".ports", "no ports configured");
@@ -210,7 +212,7 @@ absl::Status ValidateConfig(const pb::DataplaneConfig& config) {
                    absl::StrCat("\"", arg, "\" is set from the config's other fields"));
   }
   if (config.switches_size() == 0) return Bad("switches", "no switch configured");
-  std::set<std::string> names, sockets, run_dirs;
+  std::set<std::string> names, sockets, run_dirs, taps;
   for (int i = 0; i < config.switches_size(); ++i) {
     const pb::SwitchConfig& sw = config.switches(i);
     const std::string at = absl::StrFormat("switches[%d]", i);
@@ -221,6 +223,12 @@ absl::Status ValidateConfig(const pb::DataplaneConfig& config) {
       return Bad(at + ".api_socket", absl::StrCat("\"", sw.api_socket(), "\" is used twice"));
     if (!run_dirs.insert(sw.run_dir()).second)
       return Bad(at + ".run_dir", absl::StrCat("\"", sw.run_dir(), "\" is used twice"));
+    // TAP twins are named like their ports in this process' namespace: they must not clash.
+    for (int p = 0; sw.create_taps() && p < sw.ports_size(); ++p)
+      if (!taps.insert(sw.ports(p).name()).second)
+        return Bad(absl::StrFormat("%s.ports[%d].name", at, p),
+                   absl::StrCat("TAP twin \"", sw.ports(p).name(),
+                                "\" clashes with another switch's in this process (create_taps)"));
   }
   return absl::OkStatus();
 }

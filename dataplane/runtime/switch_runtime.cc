@@ -39,7 +39,10 @@ absl::Status SwitchRuntime::StartAll(const SwitchRuntimeOptions& options) {
   std::filesystem::create_directories(config_.run_dir(), ec);
   if (ec) return absl::InternalError(absl::StrCat("run_dir ", config_.run_dir(), ": ", ec.message()));
 
+  // Counters first: the tables bind next-hop group slots to member counters in them.
+  sw_.counters = std::make_unique<SwitchCounters>(num_ports, options.num_workers);
   TablesOptions tables;
+  tables.counters = sw_.counters.get();
   tables.max_ipv4_routes = config_.fib_max_ipv4_routes();
   tables.max_ipv6_routes = config_.fib_max_ipv6_routes();
   tables.max_groups = config_.max_nexthop_groups();
@@ -51,7 +54,6 @@ absl::Status SwitchRuntime::StartAll(const SwitchRuntimeOptions& options) {
                                      " (EAL memory too small? raise eal.memory_mb or lower "
                                      "fib_max_ipv4_routes/fib_max_ipv6_routes)"));
   sw_.tables = *std::move(created);
-  sw_.counters = std::make_unique<SwitchCounters>(num_ports, options.num_workers);
 
   PortOpenOptions open;
   open.instance_tag = absl::StrCat("s", options.index);

@@ -127,11 +127,24 @@ INSTANTIATE_TEST_SUITE_P(
                   {"name": "s", "ports": [{"name": "Ethernet0", "vdev": "net_null"}]},
                   {"name": "s", "ports": [{"name": "Ethernet0", "vdev": "net_null"}]}]})",
                 "switches[1].name", "used twice"},
+        BadCase{"TAP names clash", R"({"eal": {"file_prefix": "p"}, "switches": [
+                  {"name": "a", "create_taps": true, "ports": [{"name": "Ethernet0", "vdev": "net_null"}]},
+                  {"name": "b", "create_taps": true, "ports": [{"name": "Ethernet0", "vdev": "net_null"}]}]})",
+                "switches[1].ports[0].name", "clashes"},
+        BadCase{"long run_dir", Json("", R"(, "run_dir": "/)" + std::string(100, 'r') + R"(")"),
+                "switches[0].run_dir", "longer than 90"},
         BadCase{"wrong type", R"({"switches": [{"name": "s", "ports": [{"mtu": "big"}]}]})", "mtu",
                 "not a valid DataplaneConfig"},
         BadCase{"unknown field", Json(R"(, "hugepages": true)"), "hugepages",
                 "not a valid DataplaneConfig"},
         BadCase{"not json", "{", "", "not a valid DataplaneConfig"}));
+
+TEST(ConfigTest, SwitchesWithoutTapsMayReusePortNames) {
+  auto config = ParseConfig(R"({"eal": {"file_prefix": "p"}, "switches": [
+      {"name": "a", "create_taps": true, "ports": [{"name": "Ethernet0", "vdev": "net_null"}]},
+      {"name": "b", "ports": [{"name": "Ethernet0", "vdev": "net_null"}]}]})");
+  EXPECT_TRUE(config.ok()) << config.status();
+}
 
 TEST(ConfigTest, MissingFileIsNamed) {
   auto config = LoadConfigFile("/nonexistent/weft.json");
