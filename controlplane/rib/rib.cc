@@ -105,6 +105,10 @@ void Rib::ForEachSelected(
   for (const auto& [key, e] : entries_) f(key, e.selected()->second);
 }
 
+void Rib::ForEachEntry(const std::function<void(const RouteKey&, const RibEntry&)>& f) const {
+  for (const auto& [key, e] : entries_) f(key, e);
+}
+
 void Rib::SetProgrammed(const RouteKey& key, bool programmed) {
   auto it = entries_.find(key);
   if (it != entries_.end()) it->second.programmed = programmed;

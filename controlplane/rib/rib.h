@@ -81,6 +81,7 @@ class Rib {
   bool HasChanges() const { return !dirty_.empty(); }
   // Every route's selected action, for a full push after a data-plane restart.
   void ForEachSelected(const std::function<void(const RouteKey&, const RouteAction&)>& f) const;
+  void ForEachEntry(const std::function<void(const RouteKey&, const RibEntry&)>& f) const;
   void SetProgrammed(const RouteKey& key, bool programmed);
 
  private:
