@@ -6,9 +6,10 @@ namespace {
 constexpr uint64_t kPfcFrameBytes = 64;
 constexpr uint64_t kFibreNsPerMetre = 5;
 
-// Ticket layout: region in bits 0-1, priority group in bits 2-4, ingress port in bits 8-23.
-constexpr uint32_t MakeTicket(uint32_t region, int pg, uint16_t ingress_port) {
-  return region | uint32_t(pg) << 2 | uint32_t(ingress_port) << 8;
+// Ticket layout: region in bits 0-1, priority group in bits 2-4, ingress port in bits 8-23,
+// egress traffic class in bits 24-26 (BufferAccounting::TicketTrafficClass).
+constexpr uint32_t MakeTicket(uint32_t region, int pg, uint16_t ingress_port, int tc) {
+  return region | uint32_t(pg) << 2 | uint32_t(ingress_port) << 8 | uint32_t(tc) << 24;
 }
 
 }  // namespace
@@ -65,7 +66,7 @@ BufferVerdict BufferAccounting::Admit(uint16_t ingress_port, int pg, uint16_t eg
   }
   queue_bytes_[q] += bytes;
   pg_bytes_[g] += bytes;
-  *ticket = MakeTicket(region, pg, ingress_port);
+  *ticket = MakeTicket(region, pg, ingress_port, tc);
   return BufferVerdict::kAdmitted;
 }
 

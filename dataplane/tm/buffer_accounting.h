@@ -73,6 +73,8 @@ class BufferAccounting {
   BufferVerdict Admit(uint16_t ingress_port, int pg, uint16_t egress_port, int tc, uint32_t bytes,
                       uint32_t* ticket);
   void Release(uint16_t egress_port, int tc, uint32_t bytes, uint32_t ticket);
+  // The egress traffic class a ticket was admitted to.
+  static int TicketTrafficClass(uint32_t ticket) { return int(ticket >> 24 & 7); }
 
   // Bytes buffered for packets that came in on (ingress_port, pg), headroom included: what PFC
   // XOFF/XON compares against.

@@ -67,6 +67,7 @@ TEST(BufferAccountingTest, ReserveFirstThenSharedUpToDynamicThreshold) {
   EXPECT_EQ(buffer.PriorityGroupBytes(0, 0), 1'000 + admitted);
   // Another queue still gets its share of what is left.
   ASSERT_EQ(buffer.Admit(1, 0, 0, 5, 1'000, &ticket), BufferVerdict::kAdmitted);
+  EXPECT_EQ(BufferAccounting::TicketTrafficClass(ticket), 5);
   buffer.Release(0, 5, 1'000, ticket);
   // Releasing everything returns every counter to zero.
   for (uint32_t t : tickets) buffer.Release(1, 0, 1'000, t);

@@ -1,41 +1,21 @@
 #include "dataplane/tm/egress_queues.h"
 
 #include <gtest/gtest.h>
-#include <rte_eal.h>
 #include <rte_mbuf.h>
-#include <unistd.h>
 
 #include <map>
-#include <string>
 #include <vector>
+
+#include "tests/dataplane/tm/eal_environment.h"
 
 namespace weft::dp::tm {
 namespace {
 
-// Real mbufs from a real mempool: EAL once per process.
-class EalEnvironment : public ::testing::Environment {
- public:
-  void SetUp() override {
-    std::string prefix = "weft-tm-queues-" + std::to_string(getpid());
-    std::vector<std::string> args = {"tm_egress_queues_test", "--no-huge", "-m", "256", "--no-pci",
-                                     "--file-prefix", prefix, "--log-level=error"};
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    ASSERT_GE(rte_eal_init(int(argv.size()), argv.data()), 0) << "rte_eal_init failed";
-    pool = rte_pktmbuf_pool_create("tm_queues", 4095, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
-                                   SOCKET_ID_ANY);
-    ASSERT_NE(pool, nullptr);
-  }
-  void TearDown() override {
-    rte_mempool_free(pool);
-    rte_eal_cleanup();
-  }
-  static inline rte_mempool* pool = nullptr;
-};
-const auto* const kEal = ::testing::AddGlobalTestEnvironment(new EalEnvironment);
+const auto* const kEal =
+    ::testing::AddGlobalTestEnvironment(new TmEalEnvironment("tm-queues"));
 
 rte_mbuf* Packet(uint32_t bytes) {
-  rte_mbuf* m = rte_pktmbuf_alloc(EalEnvironment::pool);
+  rte_mbuf* m = rte_pktmbuf_alloc(TmEalEnvironment::pool);
   EXPECT_NE(m, nullptr);
   m->pkt_len = bytes;
   return m;
