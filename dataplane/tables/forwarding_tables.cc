@@ -8,6 +8,7 @@
 #include <rte_errno.h>
 #include <rte_malloc.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 
@@ -171,6 +172,14 @@ int ForwardingTablesImpl::FibApply(int copy, const FibOp& op, bool rollback) {
 
 absl::Status ForwardingTablesImpl::ApplyFibOps(std::vector<FibOp>& ops, size_t* failed_op) {
   if (ops.empty()) return absl::OkStatus();
+  // Each prefix occurs once per batch, so the order does not change the result; address order
+  // keeps the RIB walks of rte_fib_add cache-hot (random order is several times slower at 1M
+  // routes), and shorter prefixes before their more-specifics spare rte_fib re-walking them.
+  std::sort(ops.begin(), ops.end(), [](const FibOp& a, const FibOp& b) {
+    if (a.v6 != b.v6) return a.v6 < b.v6;
+    if (a.address != b.address) return a.address < b.address;
+    return a.length < b.length;
+  });
   const int standby = 1 - active_index_;
   for (size_t i = 0; i < ops.size(); ++i) {
     int rc = FibApply(standby, ops[i], false);
@@ -206,8 +215,6 @@ absl::Status ForwardingTablesImpl::WriteRoutes(const std::string& owner_name,
   // Phase 1: take references on implicit groups and compute FIB ops; nothing visible yet.
   std::vector<FibOp> ops;
   ops.reserve(writes.size());
-  std::vector<uint32_t> op_write;  // op index -> write index
-  op_write.reserve(writes.size());
   std::vector<uint8_t> changed(writes.size(), 0);
   std::vector<GroupViewPtr> retired;
   auto undo_acquired = [&](size_t upto) {
@@ -248,8 +255,8 @@ absl::Status ForwardingTablesImpl::WriteRoutes(const std::string& owner_name,
                    ? kFibGroupBase + groups_.at(w.route.action.group_id).slot
                : RouteValue(w.route.action);
     if (op.value == op.old_value) continue;
+    op.write_index = static_cast<uint32_t>(i);
     ops.push_back(op);
-    op_write.push_back(static_cast<uint32_t>(i));
   }
 
   // Phase 2: publish through the two FIB copies.
@@ -257,7 +264,7 @@ absl::Status ForwardingTablesImpl::WriteRoutes(const std::string& owner_name,
   absl::Status applied = ApplyFibOps(ops, &failed);
   if (!applied.ok()) {
     undo_acquired(writes.size());
-    const size_t wi = op_write.empty() ? 0 : op_write[failed];
+    const size_t wi = ops[failed].write_index;
     for (auto& r : *results) r = absl::AbortedError("not applied: batch rejected");
     (*results)[wi] = absl::Status(applied.code(), absl::StrCat("writes[", wi, "].route.prefix: ", applied.message()));
     FinishRetire(&retired);

@@ -29,6 +29,7 @@ struct FibOp {
   std::array<uint8_t, 16> address{};
   uint64_t value = kFibNoRoute;      // new value; kFibNoRoute deletes
   uint64_t old_value = kFibNoRoute;  // for rollback
+  uint32_t write_index = 0;          // the batch entry it came from, for error messages
 };
 
 class ForwardingTablesImpl final : public ForwardingTables {
