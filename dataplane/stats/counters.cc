@@ -26,6 +26,7 @@ const char* DropReasonName(DropReason reason) {
     case DropReason::kCoppPoliced: return "copp_policed";
     case DropReason::kPuntRingFull: return "punt_ring_full";
     case DropReason::kTxFull: return "tx_full";
+    case DropReason::kIngressPortDown: return "ingress_port_down";
     case DropReason::kCount: break;
   }
   return "unknown";

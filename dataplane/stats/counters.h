@@ -37,6 +37,7 @@ enum class DropReason : uint8_t {
   kCoppPoliced,        // punt above its class's CoPP rate
   kPuntRingFull,       // punt ring to the TAP full, or the port has no TAP twin
   kTxFull,             // the egress tx queue did not take the packet
+  kIngressPortDown,    // received on a port that is admin or oper down
   kCount
 };
 inline constexpr size_t kNumDropReasons = static_cast<size_t>(DropReason::kCount);

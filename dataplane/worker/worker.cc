@@ -133,7 +133,12 @@ int RunWorker(void* arg) {
     uint32_t work = 0;
     for (PolledQueue& q : polled) {
       const uint16_t n = rte_eth_rx_burst(q.port->ethdev_id, q.rx_queue, pkts, kBurstSize);
-      if (n) {
+      if (n && !q.port->up.load(std::memory_order_relaxed)) {
+        // Admin down means no forwarding in either direction, even if the PMD still delivers.
+        work += n;
+        rte_pktmbuf_free_bulk(pkts, n);
+        q.state->counters->port(q.port->index).drops[static_cast<size_t>(DropReason::kIngressPortDown)].Add(n);
+      } else if (n) {
         work += n;
         ProcessBurst(*q.sw, *q.state, q.port->index, pkts, n, *tx);
         FlushTx(*q.sw, q.state->counters, *tx, queue);

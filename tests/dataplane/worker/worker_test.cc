@@ -130,6 +130,14 @@ TEST(WorkerTest, ForwardsPuntsInjectsAndSleepsWhenIdle) {
   EXPECT_EQ(p1.tx_bytes, 101u * frame.size());
   EXPECT_EQ(p1.injected, 1u);
 
+  // A port that is down forwards nothing it receives.
+  ts.sw.ports.at(0).up = false;
+  for (int i = 0; i < 3; ++i) ASSERT_EQ(rte_ring_enqueue(rp[0].rx, testing::ToMbuf(frame)), 0);
+  ASSERT_TRUE(WaitFor([&] {
+    return ts.sw.counters->ReadPort(0).drops[size_t(DropReason::kIngressPortDown)] == 3;
+  }));
+  EXPECT_EQ(rte_ring_count(rp[1].tx), 0u);
+
   // Idle: after the back-off ramps up, the worker uses well under 5% of a core.
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   const double cpu0 = ThreadCpuSeconds(worker.native_handle());
