@@ -19,17 +19,11 @@ EgressQueues::EgressQueues(const EgressQueuesConfig& config)
   }
 }
 
-uint8_t EgressQueues::nonempty_mask() const {
-  uint8_t mask = 0;
-  for (int tc = 0; tc < kNumTrafficClasses; ++tc)
-    if (rings_[tc].tail != rings_[tc].head) mask |= uint8_t(1u << tc);
-  return mask;
-}
-
 QueuedPacket EgressQueues::Pop(int tc) {
   Ring& q = rings_[tc];
   const QueuedPacket p = q.slots[q.head & mask_];
   ++q.head;
+  if (q.head == q.tail) nonempty_mask_ &= uint8_t(~(1u << tc));
   q.depth_bytes -= p.bytes;
   ++counters_[tc].tx_packets;
   counters_[tc].tx_bytes += p.bytes;
@@ -50,7 +44,7 @@ uint32_t EgressQueues::Dequeue(QueuedPacket* out, uint32_t max_packets, uint64_t
   uint32_t n = 0;
   uint64_t sent = 0;
   while (n < max_packets && sent < budget_bytes) {
-    const uint8_t ready = nonempty_mask() & uint8_t(~paused_mask);
+    const uint8_t ready = nonempty_mask_ & uint8_t(~paused_mask);
     if (ready == 0) break;
     const uint8_t strict_ready = ready & strict_mask_;
     if (strict_ready) {
@@ -60,13 +54,13 @@ uint32_t EgressQueues::Dequeue(QueuedPacket* out, uint32_t max_packets, uint64_t
       continue;
     }
     const uint8_t dwrr_ready = ready & dwrr_mask_;
-    // A queue that emptied or got paused loses its turn and its leftover credit (classic DRR:
-    // credit is not banked while idle).
-    for (int tc = 0; tc < kNumTrafficClasses; ++tc)
-      if ((dwrr_mask_ & (1u << tc)) && !(dwrr_ready & (1u << tc))) deficit_bytes_[tc] = 0;
     const int tc = NextDwrrQueue(dwrr_ready);
     if (tc < 0) break;
     if (tc != dwrr_cursor_ || !dwrr_turn_started_) {
+      // Queues skipped on the way (empty or paused) lose their leftover credit: classic DRR does
+      // not bank credit while a queue is idle.
+      for (int skipped = dwrr_cursor_; skipped != tc; skipped = (skipped + 1) % kNumTrafficClasses)
+        deficit_bytes_[skipped] = 0;
       dwrr_cursor_ = tc;
       dwrr_turn_started_ = true;
       deficit_bytes_[tc] += quantum_bytes_[tc];
@@ -96,6 +90,7 @@ uint32_t EgressQueues::Flush(int tc, QueuedPacket* out, uint32_t max_packets) {
     q.depth_bytes -= q.slots[q.head & mask_].bytes;
     ++q.head;
   }
+  if (q.head == q.tail) nonempty_mask_ &= uint8_t(~(1u << tc));
   return n;
 }
 

@@ -61,6 +61,7 @@ class EgressQueues {
     }
     q.slots[q.tail & mask_] = QueuedPacket{mbuf, bytes, admission};
     ++q.tail;
+    nonempty_mask_ |= uint8_t(1u << tc);
     q.depth_bytes += bytes;
     if (q.depth_bytes > counters_[tc].watermark_bytes) counters_[tc].watermark_bytes = q.depth_bytes;
     return true;
@@ -77,7 +78,7 @@ class EgressQueues {
 
   uint64_t depth_bytes(int tc) const { return rings_[tc].depth_bytes; }
   uint32_t depth_packets(int tc) const { return rings_[tc].tail - rings_[tc].head; }
-  uint8_t nonempty_mask() const;
+  uint8_t nonempty_mask() const { return nonempty_mask_; }
   uint32_t capacity_packets() const { return mask_ + 1; }
   const EgressQueueCounters& counters(int tc) const { return counters_[tc]; }
 
@@ -95,6 +96,7 @@ class EgressQueues {
   uint32_t mask_;
   std::array<Ring, kNumTrafficClasses> rings_;
   std::array<EgressQueueCounters, kNumTrafficClasses> counters_{};
+  uint8_t nonempty_mask_ = 0;  // bit tc: queue tc holds packets
   uint8_t strict_mask_ = 0;
   uint8_t dwrr_mask_ = 0;
   std::array<uint64_t, kNumTrafficClasses> quantum_bytes_{};

@@ -2,6 +2,9 @@
 
 #include <rte_mbuf.h>
 
+#include "absl/strings/str_cat.h"
+#include "dataplane/tm/tm_validation.h"
+
 namespace weft::dp::tm {
 
 PortTrafficManager::PortTrafficManager(const Clock& clock, uint16_t port,
@@ -13,7 +16,7 @@ PortTrafficManager::PortTrafficManager(const Clock& clock, uint16_t port,
       shaper_(clock, config.shaper),
       queues_(config.queues),
       ecn_(config.wred, seed),
-      pfc_rx_(clock, config.shaper.shaped ? config.shaper.rate_bps : 1, config.pfc_rx_enabled_mask),
+      pfc_rx_(clock, PauseRateBps(config), config.pfc_rx_enabled_mask),
       watchdog_(clock, config.watchdog) {}
 
 TmVerdict PortTrafficManager::Enqueue(const TmPacket& p) {
@@ -94,6 +97,27 @@ PfcWatchdogEvents PortTrafficManager::Housekeeping(rte_mbuf** dropped, uint32_t 
     }
   }
   return events;
+}
+
+absl::Status ValidatePortTrafficManagerConfig(const PortTrafficManagerConfig& c,
+                                              absl::string_view field) {
+  if (auto s = ValidatePortShaperConfig(c.shaper, absl::StrCat(field, ".shaper")); !s.ok()) return s;
+  if (auto s = ValidateEgressQueuesConfig(c.queues, absl::StrCat(field, ".queues")); !s.ok()) return s;
+  for (int tc = 0; tc < kNumTrafficClasses; ++tc) {
+    if (auto s = ValidateWredProfile(c.wred[tc], absl::StrCat(field, ".wred[", tc, "]")); !s.ok())
+      return s;
+    if (c.tc_to_pfc_priority[tc] >= kNumTrafficClasses)
+      return absl::InvalidArgumentError(absl::StrCat(field, ".tc_to_pfc_priority[", tc, "]: ",
+                                                     int(c.tc_to_pfc_priority[tc]),
+                                                     " is outside [0, 7]"));
+  }
+  if (auto s = ValidatePfcWatchdogConfig(c.watchdog, absl::StrCat(field, ".watchdog")); !s.ok())
+    return s;
+  if (!c.shaper.shaped && (c.unshaped_rate_bps == 0 || c.unshaped_rate_bps > kMaxRateBps))
+    return absl::InvalidArgumentError(absl::StrCat(
+        field, ".unshaped_rate_bps: ", c.unshaped_rate_bps,
+        " must be in [1, ", kMaxRateBps, "] when the port is not shaped (pause quanta need a rate)"));
+  return absl::OkStatus();
 }
 
 size_t IngressPfc::Poll(uint8_t* buf, size_t capacity) {

@@ -11,6 +11,8 @@
 #include <array>
 #include <cstdint>
 
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "dataplane/common/clock.h"
 #include "dataplane/tm/buffer_accounting.h"
 #include "dataplane/tm/ecn_marker.h"
@@ -29,6 +31,8 @@ struct PortTrafficManagerConfig {
   EgressQueuesConfig queues;
   std::array<WredProfile, kNumTrafficClasses> wred{};
   uint8_t pfc_rx_enabled_mask = 0;  // priorities whose received pauses this port obeys
+  uint64_t unshaped_rate_bps = 0;   // link speed received pause quanta are measured at when the
+                                    // port is not shaped (otherwise the shaper's rate)
   PfcWatchdogConfig watchdog;
   std::array<uint8_t, kNumTrafficClasses> tc_to_pfc_priority{0, 1, 2, 3, 4, 5, 6, 7};
 };
@@ -61,7 +65,7 @@ struct TmQueueCounters {
 
 class PortTrafficManager {
  public:
-  // Configs must have passed validation. `buffer` outlives this object.
+  // config must have passed ValidatePortTrafficManagerConfig. `buffer` outlives this object.
   PortTrafficManager(const Clock& clock, uint16_t port, const PortTrafficManagerConfig& config,
                      BufferAccounting* buffer, uint64_t seed);
 
@@ -89,6 +93,9 @@ class PortTrafficManager {
  private:
   // Queues (bit tc) gated by the priorities in `priority_mask`.
   uint8_t QueuesOfPriorities(uint8_t priority_mask) const;
+  static uint64_t PauseRateBps(const PortTrafficManagerConfig& c) {
+    return c.shaper.shaped ? c.shaper.rate_bps : c.unshaped_rate_bps;
+  }
 
   uint16_t port_;
   std::array<uint8_t, kNumTrafficClasses> tc_to_pfc_priority_;
@@ -100,6 +107,10 @@ class PortTrafficManager {
   PfcWatchdog watchdog_;
   std::array<TmQueueCounters, kNumTrafficClasses> counters_{};
 };
+
+// Every part, with field names under `field` (e.g. "ports[2].tm").
+absl::Status ValidatePortTrafficManagerConfig(const PortTrafficManagerConfig& c,
+                                              absl::string_view field);
 
 // PFC generation for one ingress port: polls its priority groups' occupancy and builds frames.
 class IngressPfc {

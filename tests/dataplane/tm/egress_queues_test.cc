@@ -111,16 +111,19 @@ TEST_F(EgressQueuesTest, FlushEmptiesOneQueue) {
   EXPECT_EQ(queues.counters(2).tx_packets, 0u);
 }
 
-// Four backlogged DWRR queues with weights 1:2:3:4 and mixed packet sizes: each queue's share of
-// the bytes sent stays within +-5% of its weight's share.
-TEST_F(EgressQueuesTest, DwrrSharesFollowWeights) {
+// Four backlogged DWRR queues with weights 1:2:3:4 and mixed packet sizes (64 to 9000 bytes): each
+// queue's share of the bytes sent stays within +-5% of its weight's share, whether the quantum is
+// below, at or above the packet sizes. A strict queue that is served first does not disturb it.
+class DwrrTest : public EgressQueuesTest, public ::testing::WithParamInterface<uint32_t> {};
+
+TEST_P(DwrrTest, SharesFollowWeights) {
   EgressQueuesConfig config;
   config.queue_capacity_packets = 64;
-  config.dwrr_quantum_bytes = 1500;
+  config.dwrr_quantum_bytes = GetParam();
   const int kTcs[] = {1, 2, 4, 7};
   const uint32_t kWeights[] = {1, 2, 3, 4};
   for (int i = 0; i < 4; ++i) config.queues[kTcs[i]].dwrr_weight = kWeights[i];
-  config.queues[0].scheduling = QueueScheduling::kDwrr;  // configured but idle: takes no share
+  config.queues[6].scheduling = QueueScheduling::kStrictPriority;  // a little strict traffic
   EgressQueues queues(config);
 
   static constexpr uint32_t kSizes[] = {64, 1500, 9000, 256, 4096, 1024, 512, 128};
@@ -133,27 +136,70 @@ TEST_F(EgressQueuesTest, DwrrSharesFollowWeights) {
       ASSERT_TRUE(queues.Enqueue(kTcs[i], m, len, 0));
     }
   }
+  rte_mbuf* strict_packet = Own(1500);
+  queue_of[strict_packet] = 6;
   std::map<int, uint64_t> sent;
-  uint64_t total = 0;
+  uint64_t dwrr_total = 0;
   QueuedPacket out[32];
   for (int round = 0; round < 20'000; ++round) {
+    if (round % 10 == 0) {
+      ASSERT_TRUE(queues.Enqueue(6, strict_packet, 1500, 0));
+    }
     uint64_t bytes = 0;
     const uint32_t n = queues.Dequeue(out, 32, 16'000, 0, &bytes);
     ASSERT_GT(n, 0u);
+    if (round % 10 == 0) {
+      EXPECT_EQ(out[0].mbuf, strict_packet);  // strict first
+    }
     for (uint32_t j = 0; j < n; ++j) {
       const int tc = queue_of.at(out[j].mbuf);
       sent[tc] += out[j].bytes;
-      // Keep every queue backlogged: the packet goes back to the tail of its queue.
+      if (tc == 6) continue;
+      dwrr_total += out[j].bytes;
+      // Keep every DWRR queue backlogged: the packet goes back to the tail of its queue.
       ASSERT_TRUE(queues.Enqueue(tc, out[j].mbuf, out[j].bytes, 0));
     }
-    total += bytes;
   }
   for (int i = 0; i < 4; ++i) {
     const double expected = double(kWeights[i]) / 10.0;
-    const double share = double(sent[kTcs[i]]) / double(total);
+    const double share = double(sent[kTcs[i]]) / double(dwrr_total);
     EXPECT_NEAR(share, expected, expected * 0.05) << "queue " << kTcs[i];
   }
-  EXPECT_EQ(sent.count(0), 0u);
+  EXPECT_EQ(sent[6], 2'000u * 1500);
+  EXPECT_EQ(sent.count(0), 0u);  // configured DWRR but idle: takes nothing
+}
+
+INSTANTIATE_TEST_SUITE_P(Quanta, DwrrTest, ::testing::Values(64u, 1500u, 9216u));
+
+// A paused DWRR queue gives its share to the others and keeps its packets.
+TEST_F(EgressQueuesTest, PausedDwrrQueueSharesGoToTheOthers) {
+  EgressQueuesConfig config;
+  config.queues[1].dwrr_weight = 1;
+  config.queues[2].dwrr_weight = 1;
+  config.queues[3].dwrr_weight = 2;
+  EgressQueues queues(config);
+  std::map<rte_mbuf*, int> queue_of;
+  for (int tc : {1, 2, 3}) {
+    for (int k = 0; k < 16; ++k) {
+      rte_mbuf* m = Own(1000);
+      queue_of[m] = tc;
+      ASSERT_TRUE(queues.Enqueue(tc, m, 1000, 0));
+    }
+  }
+  std::map<int, uint64_t> sent;
+  QueuedPacket out[8];
+  for (int round = 0; round < 3000; ++round) {
+    uint64_t bytes = 0;
+    const uint32_t n = queues.Dequeue(out, 8, UINT64_MAX, uint8_t(1u << 3), &bytes);
+    for (uint32_t j = 0; j < n; ++j) {
+      const int tc = queue_of.at(out[j].mbuf);
+      sent[tc] += out[j].bytes;
+      ASSERT_TRUE(queues.Enqueue(tc, out[j].mbuf, out[j].bytes, 0));
+    }
+  }
+  EXPECT_EQ(sent.count(3), 0u);
+  EXPECT_EQ(queues.depth_packets(3), 16u);
+  EXPECT_NEAR(double(sent[1]) / double(sent[1] + sent[2]), 0.5, 0.025);
 }
 
 }  // namespace

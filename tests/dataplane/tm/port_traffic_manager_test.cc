@@ -255,5 +255,23 @@ TEST(PortTrafficManagerTest, ReceivedPauseHoldsTheQueueAndStormDropRestores) {
   rte_pktmbuf_free(out[0]);
 }
 
+TEST(PortTrafficManagerTest, ValidationNamesTheNestedField) {
+  PortTrafficManagerConfig c = EgressConfig();
+  EXPECT_TRUE(ValidatePortTrafficManagerConfig(c, "ports[0].tm").ok());
+  c.wred[1].pmax = 1.5;
+  absl::Status s = ValidatePortTrafficManagerConfig(c, "ports[0].tm");
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("ports[0].tm.wred[1].pmax"), std::string::npos) << s;
+  c = EgressConfig();
+  c.shaper.shaped = false;  // and no link rate for the pause quanta
+  s = ValidatePortTrafficManagerConfig(c, "ports[0].tm");
+  EXPECT_NE(s.message().find("ports[0].tm.unshaped_rate_bps"), std::string::npos) << s;
+  c.unshaped_rate_bps = 10'000'000'000;
+  EXPECT_TRUE(ValidatePortTrafficManagerConfig(c, "ports[0].tm").ok());
+  c.queues.queues[5].dwrr_weight = 0;
+  s = ValidatePortTrafficManagerConfig(c, "ports[0].tm");
+  EXPECT_NE(s.message().find("ports[0].tm.queues.queues[5].dwrr_weight"), std::string::npos) << s;
+}
+
 }  // namespace
 }  // namespace weft::dp::tm
