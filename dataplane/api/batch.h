@@ -53,35 +53,59 @@ absl::Status ConvertBatch(const std::string& owner,
   }
   if (first.ok()) return first;
   for (absl::Status& r : *results) {
-    if (r.ok()) r = absl::AbortedError(absl::StrCat("not applied: ", first.message()));
+    if (r.ok()) r = absl::AbortedError("not applied: another entry was refused");
   }
   return first;
 }
 
-// Fills response->results from `results` (padding with `status` if the tables returned fewer) and
-// returns the RPC status: OK, or `status` with the serialised response as error details.
+// Error details must stay well inside gRPC's default 8 KB limit on received metadata (they travel
+// base64-encoded in the trailers), or the client sees a metadata error instead of our status.
+inline constexpr size_t kMaxErrorDetailsBytes = 3000;
+
+// Fills response->results (OK per entry) and returns OK, or returns `status` with the per-entry
+// results as error details: all of them if they fit, else only the failed entries that fit.
+// `results` may be shorter than `entries` (a request-level error): missing ones get `status`.
 template <class Response>
 grpc::Status BatchReply(const absl::Status& status, std::vector<absl::Status> results, int entries,
                         Response* response) {
   response->clear_results();
   if (status.ok()) {
     // Success means every entry applied: report OK per entry whatever the tables filled in.
-    for (int i = 0; i < entries; ++i) response->add_results();
+    for (int i = 0; i < entries; ++i) response->add_results()->set_index(i);
     return grpc::Status::OK;
   }
   if (entries <= static_cast<int>(kMaxBatchEntries) &&
       results.size() < static_cast<size_t>(entries)) {
     results.resize(entries, status);
   }
-  for (absl::Status& r : results) {
+  Response details;
+  bool fits = true;
+  for (size_t i = 0; i < results.size() && fits; ++i) {
+    absl::Status& r = results[i];
     // Nothing of a rejected batch was applied, whatever a table says of its good entries.
-    if (r.ok()) r = absl::AbortedError(absl::StrCat("not applied: ", status.message()));
-    auto* out = response->add_results();
+    if (r.ok()) r = absl::AbortedError("not applied: another entry was refused");
+    auto* out = details.add_results();
     out->set_code(static_cast<int32_t>(r.code()));
     out->set_message(std::string(r.message()));
+    out->set_index(static_cast<uint32_t>(i));
+    fits = details.ByteSizeLong() <= kMaxErrorDetailsBytes;
+  }
+  if (!fits) {
+    details.clear_results();
+    for (size_t i = 0; i < results.size(); ++i) {
+      if (results[i].code() == absl::StatusCode::kAborted) continue;
+      auto* out = details.add_results();
+      out->set_code(static_cast<int32_t>(results[i].code()));
+      out->set_message(std::string(results[i].message()));
+      out->set_index(static_cast<uint32_t>(i));
+      if (details.ByteSizeLong() > kMaxErrorDetailsBytes) {
+        details.mutable_results()->RemoveLast();
+        break;
+      }
+    }
   }
   return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()),
-                      response->SerializeAsString());
+                      details.SerializeAsString());
 }
 
 }  // namespace weft::dp::api

@@ -6,7 +6,6 @@
 #include <chrono>
 #include <filesystem>
 
-#include "tests/dataplane/api/fake_tables.h"
 
 namespace weft::dp::testing {
 
@@ -52,8 +51,19 @@ void ApiTest::SetUp() {
     p.oper_up = true;
     p.up = true;
   }
-  sw_.tables = std::make_unique<FakeForwardingTables>();
   sw_.counters = std::make_unique<SwitchCounters>(sw_.ports.size(), 1);
+  // The real tables (rte_fib/rte_fib6, two copies), sized to fit the tests' 256 MB EAL heap.
+  TablesOptions options;
+  options.max_ipv4_routes = 100'000;
+  options.max_ipv6_routes = 100'000;
+  options.max_groups = 1024;
+  options.ipv4_tbl8_groups = 256;
+  options.ipv6_tbl8_groups = 2048;
+  options.max_readers = 1;
+  options.counters = sw_.counters.get();
+  auto tables = ForwardingTables::Create(options, sw_.ports.size());
+  ASSERT_TRUE(tables.ok()) << tables.status();
+  sw_.tables = std::move(*tables);
   sw_.events = &events_;
   controller_ = std::make_unique<FakePortController>(sw_);
 

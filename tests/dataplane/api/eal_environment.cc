@@ -14,7 +14,7 @@ class EalEnvironment : public ::testing::Environment {
  public:
   void SetUp() override {
     const std::string prefix = "weft_dpapi_test_" + std::to_string(getpid());
-    std::vector<std::string> args = {"api_test", "--no-huge", "-m", "256", "--no-pci",
+    std::vector<std::string> args = {"api_test", "--no-huge", "-m", "512", "--no-pci",
                                      "--no-telemetry", "--file-prefix", prefix,
                                      "--log-level=error"};
     std::vector<char*> argv;

@@ -40,6 +40,7 @@ grpc::Status RouteBatch(ApiTest& t, pb::RouteWrite bad, const std::string& owner
     EXPECT_EQ(details.results(1).code(), grpc::StatusCode::ABORTED);
     EXPECT_EQ(details.results(2).code(), s.error_code());
     EXPECT_EQ(details.results(2).message(), s.error_message());
+    EXPECT_EQ(details.results(2).index(), 2u);
   }
   EXPECT_EQ(response.results_size(), 0) << "a failed RPC carries its results in the details";
   return s;
@@ -408,6 +409,29 @@ TEST_F(ValidationTest, OversizedBatchIsRefused) {
   EXPECT_EQ(s.error_code(), StatusCode::INVALID_ARGUMENT);
   EXPECT_NE(s.error_message().find("65537 entries exceed the limit of 65536"), std::string::npos)
       << s.error_message();
+  EXPECT_TRUE(ListAllRoutes().empty());
+}
+
+TEST_F(ValidationTest, LargeRefusedBatchDetailsListOnlyTheFailedEntries) {
+  // 65,536 per-entry results would overflow gRPC's 8 KB trailer limit: only the bad one is listed.
+  pb::WriteRoutesRequest request;
+  request.set_owner("t");
+  for (uint32_t i = 0; i < kMaxBatchEntries; ++i) {
+    *request.add_writes() = RouteVia(pb::WRITE_OP_ADD, "10." + std::to_string(i >> 8) + "." +
+                                                           std::to_string(i & 255) + ".0/24",
+                                     "Ethernet0", "10.255.0.2");
+  }
+  request.mutable_writes(40'000)->mutable_route()->mutable_prefix()->set_length(40);
+  pb::WriteRoutesResponse response;
+  grpc::Status s = routes_->WriteRoutes(Ctx(30).get(), request, &response);
+  EXPECT_EQ(s.error_code(), StatusCode::INVALID_ARGUMENT) << s.error_message();
+  EXPECT_NE(s.error_message().find("writes[40000].route.prefix.length"), std::string::npos)
+      << s.error_message();
+  pb::WriteRoutesResponse details;
+  ASSERT_TRUE(details.ParseFromString(s.error_details()));
+  ASSERT_EQ(details.results_size(), 1);
+  EXPECT_EQ(details.results(0).index(), 40'000u);
+  EXPECT_EQ(details.results(0).code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_TRUE(ListAllRoutes().empty());
 }
 
