@@ -20,7 +20,9 @@ inline void ResolveAndRewrite(SwitchInstance& sw, const TablesSnapshot& snap, co
   const NexthopGroupView* g = snap.GroupFor(v);
   if (g == nullptr) return MarkDrop(m, DropReason::kNoRoute);  // group being torn down
   if (m.ttl <= 1) return MarkPunt(m, PuntClass::kTtlExpired, in_port);
-  const int idx = SelectMember(*g, PacketFlowHash(m, hash_cfg), up_mask);
+  // A single next hop needs no hash (the common case of a /24 to one neighbour).
+  const int idx = g->num_members == 1 ? (((up_mask >> g->members[0].port) & 1) ? 0 : -1)
+                                      : SelectMember(*g, PacketFlowHash(m, hash_cfg), up_mask);
   if (idx < 0) return MarkDrop(m, DropReason::kEgressPortDown);
   const GroupMemberView& mem = g->members[idx];
   if (!mem.resolved) return MarkPunt(m, PuntClass::kGlean, mem.port);
