@@ -11,7 +11,8 @@
 # CPU 1 (bench_realtime; RT=0 turns that off); its other threads keep their normal priority.
 # The last line is `dataplane/l3fwd throughput ratio: R`, R the lower single-next-hop ratio.
 # Environment: WARMUP (s, 2), WINDOW (1 s windows, 5), CASES ("a b"), ROUTES_B (1000000),
-# FLOWS_B (131072), NEIGHBORS (8), GROUPS (64), WEFT_BENCH_BUILD (build dir, build-bench).
+# FLOWS_B (131072), NEIGHBORS (8), ECMP_GROUPS (64), WEFT_BENCH_BUILD (build dir, build-bench),
+# WEFT_DATAPLANE (another weft-dataplane binary, e.g. a branch's; the output says so), PROFILE, RT.
 set -euo pipefail
 source "$(dirname "$0")/../lib/common.sh"
 
@@ -21,7 +22,7 @@ CASES=${CASES:-a b}
 ROUTES_B=${ROUTES_B:-1000000}
 FLOWS_B=${FLOWS_B:-131072}
 NEIGHBORS=${NEIGHBORS:-8}
-GROUPS=${GROUPS:-64}
+ECMP_GROUPS=${ECMP_GROUPS:-64}
 FWD_CPU=1     # the forwarding lcore of both programs
 SAMPLER_CPU=0
 EAL_MEM_MB=4096  # 256k mbufs of l3fwd; weft: 128k x ~9.5 KB jumbo mbufs, two 1M-route FIBs
@@ -37,11 +38,18 @@ kernel_line=""
 # ---------------------------------------------------------------------------------------------
 note "dependencies and builds"
 [[ -x $BENCH_ROOT/scripts/install-deps ]] && "$BENCH_ROOT/scripts/install-deps"
+# -O3 without assertions, plus debug info (same code) so perf can attribute the worker's samples to
+# the pipeline stage headers they were inlined from.
+bench_options=(-Doptimization=3 -Ddebug=true -Db_ndebug=true -Dtests=false)
 if [[ ! -f $BENCH_BUILD/build.ninja ]]; then
-  meson setup "$BENCH_BUILD" "$BENCH_ROOT" --buildtype=release -Dtests=false >"$logs/meson.log" 2>&1 ||
+  meson setup "$BENCH_BUILD" "$BENCH_ROOT" "${bench_options[@]}" >"$logs/meson.log" 2>&1 ||
+    { cat "$logs/meson.log"; exit 1; }
+else
+  meson configure "$BENCH_BUILD" "${bench_options[@]}" >"$logs/meson.log" 2>&1 ||
     { cat "$logs/meson.log"; exit 1; }
 fi
-weft="$BENCH_BUILD/dataplane/weft-dataplane"
+weft=${WEFT_DATAPLANE:-$BENCH_BUILD/dataplane/weft-dataplane}
+[[ -n ${WEFT_DATAPLANE:-} ]] && say "NOTE: weft-dataplane from WEFT_DATAPLANE=$WEFT_DATAPLANE, not this tree's build"
 loader="$BENCH_BUILD/bench/weft-bench-routes"
 counter_rate="$BENCH_BUILD/bench/weft-bench-rate"
 if ! nice ninja -C "$BENCH_BUILD" -j2 dataplane/weft-dataplane bench/weft-bench-routes \
@@ -91,9 +99,10 @@ record() {
   fi
 }
 
-# profile LABEL BINARY: where the forwarding core's time goes (perf, cpu-clock samples on FWD_CPU
+# profile LABEL BINARY_NAME BINARY_PATH: where the forwarding core's time goes (perf, cpu-clock samples on FWD_CPU
 # for 3 s: VMs here have no hardware counters), per shared object, then the program's own
-# functions. Stripped DPDK libraries show as a whole (pcap rx, fib lookup, null tx, mempool).
+# functions and source files (its inlined pipeline stages). Stripped DPDK libraries show as a
+# whole (pcap rx, fib lookup, null tx, mempool).
 profile() {
   [[ ${PROFILE:-1} == 1 ]] && command -v perf >/dev/null || return 0
   local label=$1 binary=$2 data="$logs/perf-${1// /_}.data"
@@ -102,7 +111,11 @@ profile() {
     --sort dso --percent-limit 1 2>/dev/null | awk '/%/ {printf "%s %s  ", $2, $1}')"
   printf '%-44s %s\n' "  $binary functions" "$(perf report -i "$data" --stdio --no-children \
     --dsos "$binary" --sort sym --percent-limit 1 2>/dev/null |
-    awk '/%/ && n < 12 {printf "%s %s  ", $3, $1; n++}')"
+    awk '/%/ && n < 12 {p = $1; $1 = $2 = ""; sub(/^ +/, ""); gsub(/weft::dp::|\(anonymous namespace\)::/, ""); gsub(/\([^()]*\)/, "()");
+                        printf "%s %s | ", $0, p; n++}')"
+  # Inlined stages, by the source file (stage header) of each sample; needs the debug info.
+  printf '%-44s %s\n' "  $binary by source file" \
+    "$("$BENCH_PY" "$BENCH_ROOT/bench/lib/perf_stages.py" "$data" "$3" 2>&1)"
 }
 
 run_testpmd() {  # harness ceiling: testpmd io between the same two ports
@@ -133,7 +146,7 @@ run_l3fwd() {  # run_l3fwd CASE LOOKUP [again]
   bench_realtime "$pid" "$FWD_CPU"
   line=$(sample_telemetry "$prefix") || { bench_stop "$pid"; tail "$logs/l3fwd-$c.log"; return 1; }
   record "$c.l3fwd" "case $c  l3fwd --lookup=$lookup${again:+ (again)}" "$line"
-  [[ -n $again ]] || profile "case $c  l3fwd" "$(basename "$(readlink -f "$l3fwd")")"
+  [[ -n $again ]] || profile "case $c  l3fwd" "$(basename "$(readlink -f "$l3fwd")")" "$(readlink -f "$l3fwd")"
   bench_stop "$pid" INT
 }
 
@@ -198,6 +211,7 @@ for c in $CASES; do
     printf 'case %s  %-34s %8s Mpps  %s\n' "$c" "$label" "${RATE[$c.$k]}" "$extra"
   done
 done
+[[ -n ${WEFT_DATAPLANE:-} ]] && say "NOTE: weft-dataplane was $WEFT_DATAPLANE, not this tree's build"
 [[ -n $install_line ]] && say "$install_line"
 [[ -n $kernel_line ]] && say "$ROUTES_B-route install, peer: $kernel_line"
 if [[ -n $weft_missing ]]; then

@@ -71,14 +71,14 @@ run_weft() {
   [[ $c == b ]] && install_line="$ROUTES_B-route install through the Dataplane API: $(grep -o 'routes=.*' <<<"$out")"
   line=$(weft_rate "$prefix" "$socket") || { bench_stop "$pid"; return 1; }
   record "$c.weft1" "case $c  weft-dataplane, single next hop" "$line"
-  profile "case $c  weft single next hop" weft-dataplane
+  profile "case $c  weft single next hop" weft-dataplane "$weft"
 
-  out=$("${program[@]}" --ways 2 --groups "$GROUPS" --routes "$routes") || { bench_stop "$pid"; return 1; }
+  out=$("${program[@]}" --ways 2 --groups "$ECMP_GROUPS" --routes "$routes") || { bench_stop "$pid"; return 1; }
   say "$out" | sed "s/^/case $c  weft re-point routes to 2-way groups: /"
   line=$(weft_rate "$prefix" "$socket") || { bench_stop "$pid"; return 1; }
   record "$c.weft2" "case $c  weft-dataplane, 2-way ECMP" "$line"
 
-  out=$("${program[@]}" --ways 4 --groups "$GROUPS") || { bench_stop "$pid"; return 1; }
+  out=$("${program[@]}" --ways 4 --groups "$ECMP_GROUPS") || { bench_stop "$pid"; return 1; }
   say "$out" | sed "s/^/case $c  weft groups to 4 ways: /"
   line=$(weft_rate "$prefix" "$socket") || { bench_stop "$pid"; return 1; }
   record "$c.weft4" "case $c  weft-dataplane, 4-way ECMP" "$line"
