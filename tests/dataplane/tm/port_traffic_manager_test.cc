@@ -255,6 +255,37 @@ TEST(PortTrafficManagerTest, ReceivedPauseHoldsTheQueueAndStormDropRestores) {
   rte_pktmbuf_free(out[0]);
 }
 
+// The frame IngressPfc puts on the wire when its priority group crosses XOFF, byte for byte.
+TEST(IngressPfcTest, EmitsTheExactXoffFrameForItsPriorityGroup) {
+  FakeClock clock;
+  BufferAccounting buffer(Buffer(), Headroom());
+  PfcGeneratorConfig pfc;
+  pfc.rate_bps = kRate;
+  pfc.priorities[3] = {.enabled = true, .xoff_bytes = 3'000, .xon_bytes = 1'000,
+                       .pause_quanta = 0x1234, .refresh_interval_ns = 0};
+  IngressPfc ingress(clock, 2, pfc, {0x02, 0xAA, 0xBB, 0xCC, 0xDD, 0x02}, &buffer);
+  uint8_t frame[64];
+  EXPECT_EQ(ingress.Poll(frame, sizeof frame), 0u);
+  std::vector<uint32_t> tickets(3);
+  for (uint32_t& t : tickets) ASSERT_EQ(buffer.Admit(2, 3, 0, 3, 1'000, &t), BufferVerdict::kAdmitted);
+  // Another ingress port's bytes do not count toward port 2's priority group.
+  uint32_t other;
+  ASSERT_EQ(buffer.Admit(1, 3, 0, 3, 1'000, &other), BufferVerdict::kAdmitted);
+  ASSERT_EQ(ingress.Poll(frame, sizeof frame), 60u);
+  std::vector<uint8_t> expected = {0x01, 0x80, 0xC2, 0x00, 0x00, 0x01, 0x02, 0xAA, 0xBB, 0xCC,
+                                   0xDD, 0x02, 0x88, 0x08, 0x01, 0x01, 0x00, 0x08, 0, 0, 0, 0,
+                                   0,    0,    0x12, 0x34};
+  expected.resize(60, 0);
+  EXPECT_EQ(std::vector<uint8_t>(frame, frame + 60), expected);
+  // Drained to XON: the zero-time frame.
+  for (uint32_t t : tickets) buffer.Release(0, 3, 1'000, t);
+  ASSERT_EQ(ingress.Poll(frame, sizeof frame), 60u);
+  EXPECT_EQ(frame[17], 0x08);
+  EXPECT_EQ(frame[24], 0x00);
+  EXPECT_EQ(frame[25], 0x00);
+  buffer.Release(0, 3, 1'000, other);
+}
+
 TEST(PortTrafficManagerTest, ValidationNamesTheNestedField) {
   PortTrafficManagerConfig c = EgressConfig();
   EXPECT_TRUE(ValidatePortTrafficManagerConfig(c, "ports[0].tm").ok());
