@@ -237,9 +237,14 @@ absl::Status ForwardingTablesImpl::WriteRoutes(const std::string& owner_name,
       if (!slot.ok()) {
         changed[i] = 0;
         undo_acquired(i);
-        (*results)[i] = absl::ResourceExhaustedError(
+        absl::Status e = absl::ResourceExhaustedError(
             absl::StrCat("writes[", i, "].route.action.nexthop: ", slot.status().message()));
-        return (*results)[i];
+        if (results) {
+          for (auto& r : *results) r = absl::AbortedError("not applied: batch rejected");
+          (*results)[i] = e;
+        }
+        FinishRetire(&retired);
+        return e;
       }
     }
     if (p.length == p.address.bits() && local_hosts_.contains(p.address)) continue;  // stays punt
@@ -265,10 +270,13 @@ absl::Status ForwardingTablesImpl::WriteRoutes(const std::string& owner_name,
   if (!applied.ok()) {
     undo_acquired(writes.size());
     const size_t wi = ops[failed].write_index;
-    for (auto& r : *results) r = absl::AbortedError("not applied: batch rejected");
-    (*results)[wi] = absl::Status(applied.code(), absl::StrCat("writes[", wi, "].route.prefix: ", applied.message()));
+    absl::Status e(applied.code(), absl::StrCat("writes[", wi, "].route.prefix: ", applied.message()));
+    if (results) {
+      for (auto& r : *results) r = absl::AbortedError("not applied: batch rejected");
+      (*results)[wi] = e;
+    }
     FinishRetire(&retired);
-    return (*results)[wi];
+    return e;
   }
 
   // Phase 3: commit writer state; drop references the old actions held.

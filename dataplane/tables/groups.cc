@@ -205,7 +205,8 @@ absl::Status ForwardingTablesImpl::WriteLocalAddresses(const std::string& owner_
   size_t failed = 0;
   absl::Status applied = ApplyFibOps(ops, &failed);
   if (!applied.ok()) {
-    for (auto& r : *results) r = applied;
+    if (results)
+      for (auto& r : *results) r = applied;
     return applied;
   }
   locals_ = std::move(locals);

@@ -111,7 +111,7 @@ int RunWorker(void* arg) {
       ServedSwitch s;
       s.sw = q.sw;
       s.qsbr = q.sw->tables->qsbr();
-      s.state = std::make_unique<WorkerState>(wi, q.sw->counters->worker(wi));
+      s.state = std::make_unique<WorkerState>(wi, q.sw->counters->worker(wi), ctx->copp);
       switches.push_back(std::move(s));
       it = switches.end() - 1;
     }

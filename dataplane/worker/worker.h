@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "dataplane/runtime/switch_instance.h"
+#include "dataplane/stages/copp.h"
 
 namespace weft::dp {
 
@@ -24,6 +25,8 @@ struct WorkerContext {
   // Idle back-off: after `idle_spins` empty loops sleep, doubling from 1 us up to max_sleep_us.
   uint32_t idle_spins = 256;
   uint32_t max_sleep_us = 500;
+  // Control-plane policing rates per punt class (each worker polices what it punts).
+  CoppConfig copp;
 };
 
 // Runs until *ctx->stop. Signature fits rte_eal_remote_launch (arg is a WorkerContext*).

@@ -165,6 +165,30 @@ TEST_F(TablesTest, InvalidBatchNamesEntryAndFieldAndChangesNothing) {
   }
 }
 
+TEST_F(TablesTest, FibFullRollsBackTheWholeBatch) {
+  ASSERT_TRUE(Routes({Add("10.0.0.0/8", Nh(1, "192.0.2.1"))}).ok());
+  // Each /25 in its own /24 takes a tbl8 group: one more than the FIB has.
+  std::vector<RouteWrite> w;
+  std::vector<std::string> prefixes;
+  const uint32_t n = testing::SmallTablesOptions().ipv4_tbl8_groups + 1;
+  for (uint32_t i = 0; i < n; ++i) prefixes.push_back("11." + std::to_string(i / 256) + "." + std::to_string(i % 256) + ".0/25");
+  for (const auto& p : prefixes) w.push_back(Add(p.c_str(), Nh(2, "192.0.2.2")));
+  absl::Status s = Routes(w);
+  EXPECT_EQ(s.code(), absl::StatusCode::kResourceExhausted) << s;
+  EXPECT_NE(s.message().find("].route.prefix: FIB full"), std::string::npos) << s;
+  EXPECT_EQ(CountRoutes(), 1u);
+  EXPECT_EQ(Fib("11.0.0.1"), -1) << "nothing of the rejected batch is visible";
+  EXPECT_EQ(Fib("11.7.200.1"), -1);
+  EXPECT_EQ(Fib("10.1.2.3"), 1);
+  // Both copies are intact: the next batch publishes the other copy and must still be right.
+  ASSERT_TRUE(Routes({Add("12.0.0.0/8", Nh(3, "192.0.2.3"))}).ok());
+  EXPECT_EQ(Fib("11.0.0.1"), -1);
+  EXPECT_EQ(Fib("10.1.2.3"), 1);
+  EXPECT_EQ(Fib("12.1.2.3"), 3);
+  ASSERT_TRUE(Routes({Add("13.0.0.0/8", Nh(3, "192.0.2.3"))}).ok());
+  EXPECT_EQ(Fib("11.0.0.1"), -1);
+}
+
 TEST_F(TablesTest, GroupsValidateAndReferenceCount) {
   std::vector<absl::Status> res;
   auto groups = [&](std::vector<GroupWrite> w, const std::string& owner = "a") { return t_->WriteGroups(owner, w, &res); };
