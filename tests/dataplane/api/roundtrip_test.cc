@@ -262,6 +262,22 @@ TEST_F(RoundTripTest, CountersShowTablesAndPortCounts) {
   EXPECT_EQ(counters.ports_size(), 3);
 }
 
+TEST_F(RoundTripTest, MemberCountersNameTheirNextHops) {
+  ASSERT_TRUE(WriteGroup("weftd", pb::WRITE_OP_ADD, 300,
+                         {{"Ethernet0", "10.0.0.2"}, {"Ethernet8", "2001:db8::8"}})
+                  .ok());
+  pb::GetCountersResponse counters;
+  ASSERT_TRUE(counters_->GetCounters(Ctx().get(), {}, &counters).ok());
+  std::set<std::string> members;
+  for (const auto& m : counters.members()) {
+    if (m.group_id() == 300) members.insert(m.nexthop().port() + " " + m.nexthop().address().address());
+  }
+  EXPECT_EQ(members, (std::set<std::string>{"Ethernet0 " + Address("10.0.0.2").address(),
+                                            "Ethernet8 " + Address("2001:db8::8").address()}));
+  EXPECT_EQ(counters.tables().nexthop_groups(), 1u);
+  EXPECT_EQ(counters.tables().group_adds(), 1u);
+}
+
 TEST_F(RoundTripTest, HashConfigIsAccepted) {
   pb::SetHashConfigRequest request;
   request.add_fields(pb::HASH_FIELD_DST_IP);

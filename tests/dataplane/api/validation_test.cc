@@ -173,6 +173,24 @@ std::vector<Case> WriteCases() {
       {"table other than 0",
        [](ApiTest& t) { return RouteBatch(t, Mutated([](W& w) { w.mutable_route()->set_table_id(7); })); },
        inv, "writes[2]"},
+      {"route to a group that does not exist",
+       [](ApiTest& t) {
+         return RouteBatch(t, Mutated([](W& w) { w.mutable_route()->set_nexthop_group_id(999); }));
+       },
+       StatusCode::NOT_FOUND, "writes[2].route"},
+      {"neighbour of another owner",
+       [](ApiTest& t) {
+         pb::WriteNeighborsRequest request;
+         request.set_owner("intruder");
+         auto* w = request.add_writes();
+         w->set_op(pb::WRITE_OP_REPLACE);
+         w->mutable_neighbor()->set_port("Ethernet0");
+         *w->mutable_neighbor()->mutable_address() = ApiTest::Address("10.0.0.9");
+         w->mutable_neighbor()->set_mac(std::string("\x02\x00\x00\x00\x00\x0a", 6));
+         pb::WriteNeighborsResponse response;
+         return t.neighbors_->WriteNeighbors(Ctx().get(), request, &response);
+       },
+       StatusCode::FAILED_PRECONDITION, "writes[0].neighbor"},
       {"group id 0",
        [](ApiTest& t) { return GroupWrite(t, [](pb::NexthopGroup& g) { g.set_id(0); }); }, inv,
        "writes[0].group.id"},
