@@ -22,12 +22,15 @@ class Dataplane:
         self.log = self.workdir / "dataplane.log"
         self.config_path = self.workdir / "dataplane.json"
         self.config = {
-            "eal": {"file_prefix": f"wt-{name}-{os.getpid()}", "no_huge": True, "memory_mb": 512},
+            "eal": {"file_prefix": f"wt-{name}-{os.getpid()}", "no_huge": True, "memory_mb": 1024},
             "switches": [{
                 "name": name,
                 "api_socket": f"unix:{self.socket}",
                 "run_dir": str(self.run_dir),
                 "create_taps": create_taps,
+                # Small tables keep --no-huge memory small; benchmarks use the large defaults.
+                "fib_max_ipv4_routes": 100000,
+                "fib_max_ipv6_routes": 10000,
                 "ports": [{"name": p, "vdev": f"net_af_packet,iface={ifname}",
                            "link_netdev": ifname, "mtu": mtu} for p, ifname, mtu in ports],
             }],
