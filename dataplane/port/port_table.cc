@@ -21,7 +21,9 @@ constexpr uint16_t kTxDescriptors = 256;
 constexpr uint32_t kPoolCache = 64;
 // af_packet copies each frame from its PACKET_MMAP ring into one mbuf: a frame slot and an mbuf
 // must hold a 9216-byte MTU frame. blocksz must be a multiple of the page size and hold a frame.
-constexpr uint32_t kAfPacketFrameSize = 9728;
+// The 22.11 PMD addresses frame i at i * framesz, while the kernel packs whole frames into blocks:
+// blocksz must therefore be an exact multiple of framesz, or every frame after the first is missed.
+constexpr uint32_t kAfPacketFrameSize = 12288;
 constexpr uint32_t kAfPacketBlockSize = 12288;
 // tpacket2_hdr + sockaddr_ll in front of the frame inside a slot, rounded up.
 constexpr uint32_t kAfPacketSlotHeader = 64;
