@@ -42,8 +42,12 @@ def cmd_send(args):
     s.bind((args.iface, 0))
     frames = [build(args, f) for f in range(args.flows)]
     sent = 0
+    start = time.monotonic()
     for i in range(args.count):
         for fr in frames:
+            if args.pps:  # pace: a host burst faster than the switch polls is not the test
+                while time.monotonic() < start + sent / args.pps:
+                    pass
             s.send(fr)
             sent += 1
         if args.gap_ms:
@@ -87,6 +91,7 @@ def main():
     s.add_argument("--size", type=int, default=100)
     s.add_argument("--dport", type=int, default=9000)
     s.add_argument("--gap-ms", type=float, default=0)
+    s.add_argument("--pps", type=float, default=0, help="packets per second; 0 = as fast as possible")
     s.add_argument("--malformed", choices=["bad-ihl", "bad-version", "total-length", "truncated"])
     s.set_defaults(fn=cmd_send)
     n = sub.add_parser("sniff")
