@@ -39,6 +39,7 @@ class TapKeeperTest : public testing::Test {
       kill(keeper_, SIGKILL);
       waitpid(keeper_, nullptr, 0);
     }
+    (void)ShutdownTapKeeper(run_dir_);  // a detached keeper left by a failed test
     for (const auto& n : names_) (void)DeleteTap(n);
     std::error_code ec;
     std::filesystem::remove_all(run_dir_, ec);
@@ -122,6 +123,26 @@ TEST_F(TapKeeperTest, SigtermLeavesPersistentTapsWithoutCarrier) {
   EXPECT_TRUE(NetdevExists(names_[0])) << "persistent TAP must outlive its keeper";
   EXPECT_EQ(ReadSys(names_[0], "carrier"), "0");
   EXPECT_FALSE(std::filesystem::exists(TapKeeperSocketPath(run_dir_)));
+}
+
+// The production path: weft-dataplane starts `weft-dataplane --tap-keeper RUN_DIR` detached.
+TEST_F(TapKeeperTest, EnsureTapKeeperRunsTheBinaryDetached) {
+  // build/tests/dataplane/port/<this test> -> build/dataplane/weft-dataplane
+  const std::filesystem::path exe =
+      std::filesystem::read_symlink("/proc/self/exe").parent_path() / "../../../dataplane/weft-dataplane";
+  ASSERT_TRUE(std::filesystem::exists(exe)) << exe << " not built";
+  ASSERT_TRUE(EnsureTapKeeper(run_dir_, exe.string()).ok());
+  ASSERT_TRUE(EnsureTapKeeper(run_dir_, exe.string()).ok()) << "a live keeper is reused";
+  auto fds = RequestTaps(run_dir_, {names_[0]});
+  ASSERT_TRUE(fds.ok()) << fds.status();
+  close((*fds)[0]);
+  EXPECT_TRUE(NetdevExists(names_[0]));
+  EXPECT_TRUE(std::filesystem::exists(run_dir_ + "/tap-keeper.log"));
+  ASSERT_TRUE(ShutdownTapKeeper(run_dir_).ok());
+  for (int i = 0; i < 100 && std::filesystem::exists(TapKeeperSocketPath(run_dir_)); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_FALSE(std::filesystem::exists(TapKeeperSocketPath(run_dir_))) << "keeper did not exit";
+  EXPECT_FALSE(NetdevExists(names_[0]));
 }
 
 }  // namespace
