@@ -31,7 +31,8 @@ BufferAccounting::BufferAccounting(const BufferConfig& config, uint64_t default_
   uint64_t carved = 0;
   for (int i = 0; i < kNumTrafficClasses; ++i) {
     const PriorityGroupBufferConfig& pg = config.priority_groups[i];
-    if (pg.lossless) headroom_bytes_[i] = pg.headroom_bytes ? pg.headroom_bytes : default_headroom_bytes;
+    if (pg.lossless)
+      headroom_bytes_[i] = pg.headroom_bytes ? pg.headroom_bytes : default_headroom_bytes;
     carved += (config.queues[i].reserve_bytes + headroom_bytes_[i]) * config.num_ports;
   }
   shared_size_ = config.pool_bytes > carved ? config.pool_bytes - carved : 0;
@@ -57,7 +58,8 @@ BufferVerdict BufferAccounting::Admit(uint16_t ingress_port, int pg, uint16_t eg
     shared_used_ += bytes;
     queue_shared_bytes_[q] += bytes;
   } else if (config_.priority_groups[pg].lossless) {
-    if (headroom_used_[g] + bytes > headroom_bytes_[pg]) return BufferVerdict::kDropHeadroomExhausted;
+    if (headroom_used_[g] + bytes > headroom_bytes_[pg])
+      return BufferVerdict::kDropHeadroomExhausted;
     region = kHeadroom;
     headroom_used_[g] += bytes;
   } else {

@@ -30,7 +30,8 @@ struct QueueBufferConfig {
 
 struct PriorityGroupBufferConfig {
   bool lossless = false;
-  uint64_t headroom_bytes = 0;  // per ingress port; 0 on a lossless group means DefaultHeadroomBytes
+  uint64_t headroom_bytes =
+      0;  // per ingress port; 0 on a lossless group means DefaultHeadroomBytes
 };
 
 struct BufferConfig {
@@ -42,12 +43,12 @@ struct BufferConfig {
 
 // Inputs of the default headroom of a lossless priority group.
 struct HeadroomInputs {
-  uint64_t rate_bps = 0;            // shaped rate of the port
-  uint32_t mtu_bytes = 9216;        // largest frame either side may be sending
-  uint32_t cable_m = 100;           // cable length; light in fibre: 5 ns per metre
-  uint64_t reaction_ns = 2'000'000; // our poll loop + sleep back-off + PMD rings + the peer's own
-                                    // reaction; at least 2 ms for a software switch
-  uint64_t peer_burst_bytes = 0;    // the peer's shaper burst: already dequeued when it pauses
+  uint64_t rate_bps = 0;             // shaped rate of the port
+  uint32_t mtu_bytes = 9216;         // largest frame either side may be sending
+  uint32_t cable_m = 100;            // cable length; light in fibre: 5 ns per metre
+  uint64_t reaction_ns = 2'000'000;  // our poll loop + sleep back-off + PMD rings + the peer's own
+                                     // reaction; at least 2 ms for a software switch
+  uint64_t peer_burst_bytes = 0;     // the peer's shaper burst: already dequeued when it pauses
 };
 
 // Bytes that can still arrive after XOFF is decided: the reaction time and the cable round trip at
@@ -99,11 +100,11 @@ class BufferAccounting {
   uint64_t shared_size_ = 0;
   uint64_t shared_used_ = 0;
   std::array<uint64_t, kNumTrafficClasses> headroom_bytes_{};
-  std::vector<uint64_t> queue_bytes_;         // [egress_port][tc], all regions
-  std::vector<uint64_t> queue_shared_bytes_;  // [egress_port][tc], shared region only
-  std::vector<uint64_t> queue_reserve_bytes_; // [egress_port][tc], reserve region only
-  std::vector<uint64_t> pg_bytes_;            // [ingress_port][pg], all regions
-  std::vector<uint64_t> headroom_used_;       // [ingress_port][pg]
+  std::vector<uint64_t> queue_bytes_;          // [egress_port][tc], all regions
+  std::vector<uint64_t> queue_shared_bytes_;   // [egress_port][tc], shared region only
+  std::vector<uint64_t> queue_reserve_bytes_;  // [egress_port][tc], reserve region only
+  std::vector<uint64_t> pg_bytes_;             // [ingress_port][pg], all regions
+  std::vector<uint64_t> headroom_used_;        // [ingress_port][pg]
 };
 
 }  // namespace weft::dp::tm

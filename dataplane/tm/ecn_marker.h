@@ -26,10 +26,10 @@ enum class NonEctAction : uint8_t {
 };
 
 struct WredProfile {
-  bool enabled = false;       // false: nothing marked or dropped here
-  uint64_t kmin_bytes = 0;    // depth where marking starts
-  uint64_t kmax_bytes = 0;    // depth where probability reaches pmax; above it, every packet
-  double pmax = 0;            // probability at kmax, in [0, 1]
+  bool enabled = false;     // false: nothing marked or dropped here
+  uint64_t kmin_bytes = 0;  // depth where marking starts
+  uint64_t kmax_bytes = 0;  // depth where probability reaches pmax; above it, every packet
+  double pmax = 0;          // probability at kmax, in [0, 1]
   NonEctAction non_ect = NonEctAction::kTailDrop;
 };
 
@@ -46,7 +46,8 @@ class EcnMarker {
     if (depth_bytes <= c.kmin_bytes) return 0;
     if (depth_bytes > c.kmax_bytes) return kOne;
     // kmin < depth <= kmax, so kmax > kmin here.
-    const unsigned __int128 num = static_cast<unsigned __int128>(c.pmax32) * (depth_bytes - c.kmin_bytes);
+    const unsigned __int128 num =
+        static_cast<unsigned __int128>(c.pmax32) * (depth_bytes - c.kmin_bytes);
     return static_cast<uint64_t>(num / (c.kmax_bytes - c.kmin_bytes));
   }
 
@@ -54,7 +55,8 @@ class EcnMarker {
   EcnVerdict Decide(int tc, uint64_t depth_bytes, EcnCodepoint ecn) {
     const Curve& c = curves_[tc];
     if (!c.enabled) return EcnVerdict::kPass;
-    if (ecn == EcnCodepoint::kNotEct && c.non_ect == NonEctAction::kTailDrop) return EcnVerdict::kPass;
+    if (ecn == EcnCodepoint::kNotEct && c.non_ect == NonEctAction::kTailDrop)
+      return EcnVerdict::kPass;
     const uint64_t p = Probability32(tc, depth_bytes);
     if (p == 0 || random_.Next32() >= p) return EcnVerdict::kPass;
     if (ecn == EcnCodepoint::kNotEct) return EcnVerdict::kDrop;

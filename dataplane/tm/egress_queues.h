@@ -42,8 +42,8 @@ struct QueuedPacket {
 struct EgressQueueCounters {
   uint64_t tx_packets = 0;
   uint64_t tx_bytes = 0;
-  uint64_t full_drops = 0;        // Enqueue refused: ring full
-  uint64_t watermark_bytes = 0;   // highest depth seen
+  uint64_t full_drops = 0;       // Enqueue refused: ring full
+  uint64_t watermark_bytes = 0;  // highest depth seen
 };
 
 class EgressQueues {
@@ -63,7 +63,8 @@ class EgressQueues {
     ++q.tail;
     nonempty_mask_ |= uint8_t(1u << tc);
     q.depth_bytes += bytes;
-    if (q.depth_bytes > counters_[tc].watermark_bytes) counters_[tc].watermark_bytes = q.depth_bytes;
+    if (q.depth_bytes > counters_[tc].watermark_bytes)
+      counters_[tc].watermark_bytes = q.depth_bytes;
     return true;
   }
 
@@ -101,7 +102,7 @@ class EgressQueues {
   uint8_t dwrr_mask_ = 0;
   std::array<uint64_t, kNumTrafficClasses> quantum_bytes_{};
   std::array<uint64_t, kNumTrafficClasses> deficit_bytes_{};
-  int dwrr_cursor_ = 0;          // queue whose turn it is
+  int dwrr_cursor_ = 0;             // queue whose turn it is
   bool dwrr_turn_started_ = false;  // its quantum was already granted for this turn
 };
 

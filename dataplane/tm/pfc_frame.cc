@@ -46,13 +46,20 @@ PfcParseResult ParsePfcFrame(const uint8_t* data, size_t length, PfcFrame* frame
 
 const char* PfcParseResultName(PfcParseResult result) {
   switch (result) {
-    case PfcParseResult::kOk: return "ok";
-    case PfcParseResult::kTruncated: return "pfc_truncated";
-    case PfcParseResult::kNotMacControl: return "pfc_not_mac_control";
-    case PfcParseResult::kUnsupportedOpcode: return "pfc_unsupported_opcode";
-    case PfcParseResult::kBadDestination: return "pfc_bad_destination";
-    case PfcParseResult::kReservedBitsSet: return "pfc_reserved_bits_set";
-    case PfcParseResult::kCount: break;
+    case PfcParseResult::kOk:
+      return "ok";
+    case PfcParseResult::kTruncated:
+      return "pfc_truncated";
+    case PfcParseResult::kNotMacControl:
+      return "pfc_not_mac_control";
+    case PfcParseResult::kUnsupportedOpcode:
+      return "pfc_unsupported_opcode";
+    case PfcParseResult::kBadDestination:
+      return "pfc_bad_destination";
+    case PfcParseResult::kReservedBitsSet:
+      return "pfc_reserved_bits_set";
+    case PfcParseResult::kCount:
+      break;
   }
   return "unknown";
 }

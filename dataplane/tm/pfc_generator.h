@@ -22,10 +22,10 @@ namespace weft::dp::tm {
 
 struct PfcPriorityConfig {
   bool enabled = false;
-  uint64_t xoff_bytes = 0;          // send XOFF when the priority group holds this much
-  uint64_t xon_bytes = 0;           // send XON when it drains to this (< xoff_bytes)
+  uint64_t xoff_bytes = 0;                  // send XOFF when the priority group holds this much
+  uint64_t xon_bytes = 0;                   // send XON when it drains to this (< xoff_bytes)
   uint16_t pause_quanta = kMaxPauseQuanta;  // pause time carried by XOFF frames
-  uint64_t refresh_interval_ns = 0; // 0: half the pause time; must be shorter than the pause time
+  uint64_t refresh_interval_ns = 0;  // 0: half the pause time; must be shorter than the pause time
 };
 
 struct PfcGeneratorConfig {
@@ -34,7 +34,7 @@ struct PfcGeneratorConfig {
 };
 
 struct PfcPriorityTxCounters {
-  uint64_t xoff_frames = 0;     // frames that paused this priority (first XOFF and refreshes)
+  uint64_t xoff_frames = 0;  // frames that paused this priority (first XOFF and refreshes)
   uint64_t xon_frames = 0;
 };
 

@@ -50,7 +50,8 @@ class PfcWatchdog {
   uint8_t storm_mask() const { return storm_mask_; }
   // Pause bits the queues must still obey: storms under kDrop/kForward no longer pause.
   uint8_t EffectivePausedMask(uint8_t paused_mask) const {
-    return config_.action == PfcStormAction::kAlert ? paused_mask : uint8_t(paused_mask & ~storm_mask_);
+    return config_.action == PfcStormAction::kAlert ? paused_mask
+                                                    : uint8_t(paused_mask & ~storm_mask_);
   }
   // Queues whose packets must be dropped (storms under kDrop).
   uint8_t drop_mask() const { return config_.action == PfcStormAction::kDrop ? storm_mask_ : 0; }
@@ -61,8 +62,9 @@ class PfcWatchdog {
   PfcWatchdogConfig config_;
   uint8_t storm_mask_ = 0;
   uint8_t was_paused_mask_ = 0;
-  std::array<uint64_t, kNumTrafficClasses> paused_since_ns_{};   // start of the current pause
-  std::array<uint64_t, kNumTrafficClasses> unpaused_since_ns_{}; // start of the current pause-free run
+  std::array<uint64_t, kNumTrafficClasses> paused_since_ns_{};  // start of the current pause
+  std::array<uint64_t, kNumTrafficClasses>
+      unpaused_since_ns_{};  // start of the current pause-free run
   std::array<PfcWatchdogCounters, kNumTrafficClasses> counters_{};
 };
 

@@ -3,9 +3,9 @@
 //
 // Contract: one worker owns a shaper. Each BytesAllowedNow() reads the clock once, refills, and
 // returns the budget; the worker sends packets while budget remains (the last one may overshoot)
-// and reports what it sent with Consume(). The overshoot is carried as debt, so the long-run rate is
-// exact even with jumbo frames and a burst smaller than the MTU. Integer arithmetic only: credit is
-// kept in bytes x 8e9 so that a refill of elapsed_ns x rate_bps is exact and never drifts.
+// and reports what it sent with Consume(). The overshoot is carried as debt, so the long-run rate
+// is exact even with jumbo frames and a burst smaller than the MTU. Integer arithmetic only: credit
+// is kept in bytes x 8e9 so that a refill of elapsed_ns x rate_bps is exact and never drifts.
 #pragma once
 
 #include <cstdint>
@@ -16,11 +16,11 @@
 namespace weft::dp::tm {
 
 struct PortShaperConfig {
-  bool shaped = true;          // false: the port leaves at whatever rate the PMD takes
-  uint64_t rate_bps = 0;       // emulated line rate, bits per second
-  uint64_t burst_bytes = 0;    // bucket depth: bytes that may leave back to back after idle.
-                               // Must cover rate x the worker's longest poll gap (sleep back-off
-                               // included), or the port runs below its rate.
+  bool shaped = true;        // false: the port leaves at whatever rate the PMD takes
+  uint64_t rate_bps = 0;     // emulated line rate, bits per second
+  uint64_t burst_bytes = 0;  // bucket depth: bytes that may leave back to back after idle.
+                             // Must cover rate x the worker's longest poll gap (sleep back-off
+                             // included), or the port runs below its rate.
 };
 
 class PortShaper {
@@ -44,7 +44,8 @@ class PortShaper {
     last_refill_ns_ = now;
     // Past the time to refill from the current credit (debt included) the bucket is full anyway;
     // capping elapsed keeps elapsed x rate_bps far from overflow after a long idle period.
-    const uint64_t to_full_ns = static_cast<uint64_t>(cap_units_ - credit_units_) / config_.rate_bps + 1;
+    const uint64_t to_full_ns =
+        static_cast<uint64_t>(cap_units_ - credit_units_) / config_.rate_bps + 1;
     if (elapsed > to_full_ns) elapsed = to_full_ns;
     credit_units_ += static_cast<int64_t>(elapsed * config_.rate_bps);
     if (credit_units_ > cap_units_) credit_units_ = cap_units_;

@@ -30,7 +30,8 @@ TmVerdict PortTrafficManager::Enqueue(const TmPacket& p) {
     return TmVerdict::kDropWred;
   }
   uint32_t ticket;
-  if (buffer_->Admit(p.ingress_port, p.pg, port_, p.tc, p.bytes, &ticket) != BufferVerdict::kAdmitted) {
+  if (buffer_->Admit(p.ingress_port, p.pg, port_, p.tc, p.bytes, &ticket) !=
+      BufferVerdict::kAdmitted) {
     ++counters_[p.tc].buffer_drops;
     return TmVerdict::kDropBuffer;
   }
@@ -67,7 +68,8 @@ uint32_t PortTrafficManager::Drain(rte_mbuf** out, uint32_t max) {
     if (got == 0) break;
     for (uint32_t i = 0; i < got; ++i) {
       const uint32_t ticket = packets[i].admission;
-      buffer_->Release(port_, BufferAccounting::TicketTrafficClass(ticket), packets[i].bytes, ticket);
+      buffer_->Release(port_, BufferAccounting::TicketTrafficClass(ticket), packets[i].bytes,
+                       ticket);
       out[n + i] = packets[i].mbuf;
     }
     n += got;
@@ -101,28 +103,31 @@ PfcWatchdogEvents PortTrafficManager::Housekeeping(rte_mbuf** dropped, uint32_t 
 
 absl::Status ValidatePortTrafficManagerConfig(const PortTrafficManagerConfig& c,
                                               absl::string_view field) {
-  if (auto s = ValidatePortShaperConfig(c.shaper, absl::StrCat(field, ".shaper")); !s.ok()) return s;
-  if (auto s = ValidateEgressQueuesConfig(c.queues, absl::StrCat(field, ".queues")); !s.ok()) return s;
+  if (auto s = ValidatePortShaperConfig(c.shaper, absl::StrCat(field, ".shaper")); !s.ok())
+    return s;
+  if (auto s = ValidateEgressQueuesConfig(c.queues, absl::StrCat(field, ".queues")); !s.ok())
+    return s;
   for (int tc = 0; tc < kNumTrafficClasses; ++tc) {
     if (auto s = ValidateWredProfile(c.wred[tc], absl::StrCat(field, ".wred[", tc, "]")); !s.ok())
       return s;
     if (c.tc_to_pfc_priority[tc] >= kNumTrafficClasses)
-      return absl::InvalidArgumentError(absl::StrCat(field, ".tc_to_pfc_priority[", tc, "]: ",
-                                                     int(c.tc_to_pfc_priority[tc]),
+      return absl::InvalidArgumentError(absl::StrCat(field, ".tc_to_pfc_priority[", tc,
+                                                     "]: ", int(c.tc_to_pfc_priority[tc]),
                                                      " is outside [0, 7]"));
   }
   if (auto s = ValidatePfcWatchdogConfig(c.watchdog, absl::StrCat(field, ".watchdog")); !s.ok())
     return s;
   if (!c.shaper.shaped && (c.unshaped_rate_bps == 0 || c.unshaped_rate_bps > kMaxRateBps))
-    return absl::InvalidArgumentError(absl::StrCat(
-        field, ".unshaped_rate_bps: ", c.unshaped_rate_bps,
-        " must be in [1, ", kMaxRateBps, "] when the port is not shaped (pause quanta need a rate)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ".unshaped_rate_bps: ", c.unshaped_rate_bps, " must be in [1, ",
+                     kMaxRateBps, "] when the port is not shaped (pause quanta need a rate)"));
   return absl::OkStatus();
 }
 
 size_t IngressPfc::Poll(uint8_t* buf, size_t capacity) {
   std::array<uint64_t, kNumTrafficClasses> pg_bytes;
-  for (int pg = 0; pg < kNumTrafficClasses; ++pg) pg_bytes[pg] = buffer_->PriorityGroupBytes(port_, pg);
+  for (int pg = 0; pg < kNumTrafficClasses; ++pg)
+    pg_bytes[pg] = buffer_->PriorityGroupBytes(port_, pg);
   PfcFrame frame;
   if (!generator_.Poll(pg_bytes, &frame)) return 0;
   return BuildPfcFrame(frame, mac_, buf, capacity);

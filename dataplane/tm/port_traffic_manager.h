@@ -42,18 +42,18 @@ struct TmPacket {
   rte_mbuf* mbuf;
   uint32_t bytes;
   uint8_t tc;
-  uint8_t pg;             // ingress priority group
+  uint8_t pg;  // ingress priority group
   uint16_t ingress_port;
   EcnCodepoint ecn;
 };
 
 enum class TmVerdict : uint8_t {
   kQueued,
-  kQueuedMarkCe,       // queued; the caller sets CE in the IP header before it is transmitted
-  kDropWred,           // non-ECT dropped by the WRED curve
-  kDropBuffer,         // BufferAccounting refused (queue limit, pool or headroom)
-  kDropQueueFull,      // the queue's ring is full
-  kDropPfcStorm,       // the queue is in a PFC storm with action drop
+  kQueuedMarkCe,   // queued; the caller sets CE in the IP header before it is transmitted
+  kDropWred,       // non-ECT dropped by the WRED curve
+  kDropBuffer,     // BufferAccounting refused (queue limit, pool or headroom)
+  kDropQueueFull,  // the queue's ring is full
+  kDropPfcStorm,   // the queue is in a PFC storm with action drop
 };
 
 struct TmQueueCounters {
@@ -77,10 +77,13 @@ class PortTrafficManager {
   uint32_t Drain(rte_mbuf** out, uint32_t max);
 
   // Received MAC-control frame on this port (the parse stage consumes 0x8808 frames).
-  PfcParseResult OnPfcFrame(const uint8_t* data, size_t length) { return pfc_rx_.OnFrame(data, length); }
+  PfcParseResult OnPfcFrame(const uint8_t* data, size_t length) {
+    return pfc_rx_.OnFrame(data, length);
+  }
 
   // Once per poll loop: runs the watchdog; under a drop-action storm moves the queue's packets to
-  // `dropped` (up to max) for the caller to free. Returns the watchdog's events for the event stream.
+  // `dropped` (up to max) for the caller to free. Returns the watchdog's events for the event
+  // stream.
   PfcWatchdogEvents Housekeeping(rte_mbuf** dropped, uint32_t max, uint32_t* dropped_count);
 
   void InjectPfcStorm(int priority) { watchdog_.InjectStorm(priority); }

@@ -13,9 +13,9 @@
 namespace weft::dp::tm {
 
 struct QosMaps {
-  std::array<uint8_t, 64> dscp_to_tc{};                        // IP packets
-  std::array<uint8_t, 8> pcp_to_tc{};                          // 802.1Q-tagged non-IP packets
-  std::array<uint8_t, kNumTrafficClasses> tc_to_pg{};          // priority group for buffer/PFC
+  std::array<uint8_t, 64> dscp_to_tc{};                          // IP packets
+  std::array<uint8_t, 8> pcp_to_tc{};                            // 802.1Q-tagged non-IP packets
+  std::array<uint8_t, kNumTrafficClasses> tc_to_pg{};            // priority group for buffer/PFC
   std::array<uint8_t, kNumTrafficClasses> tc_to_pfc_priority{};  // priority on the wire (untagged)
 
   // DSCP class selector (DSCP >> 3) -> TC, PCP p -> TC p, and identity TC -> PG -> PFC priority:

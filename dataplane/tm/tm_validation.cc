@@ -36,9 +36,9 @@ absl::Status ValidatePortShaperConfig(const PortShaperConfig& c, absl::string_vi
 
 absl::Status ValidateEgressQueuesConfig(const EgressQueuesConfig& c, absl::string_view field) {
   if (c.queue_capacity_packets == 0 || c.queue_capacity_packets > kMaxQueueCapacityPackets)
-    return Invalid(field, "queue_capacity_packets",
-                   absl::StrCat(c.queue_capacity_packets, " is outside [1, ",
-                                kMaxQueueCapacityPackets, "]"));
+    return Invalid(
+        field, "queue_capacity_packets",
+        absl::StrCat(c.queue_capacity_packets, " is outside [1, ", kMaxQueueCapacityPackets, "]"));
   if (c.dwrr_quantum_bytes == 0) return Invalid(field, "dwrr_quantum_bytes", "must be positive");
   for (int tc = 0; tc < kNumTrafficClasses; ++tc) {
     const EgressQueueConfig& q = c.queues[tc];
@@ -57,9 +57,9 @@ absl::Status ValidateHeadroomInputs(const HeadroomInputs& c, absl::string_view f
   if (c.mtu_bytes < 64 || c.mtu_bytes > 9216)
     return Invalid(field, "mtu_bytes", absl::StrCat(c.mtu_bytes, " is outside [64, 9216]"));
   if (c.reaction_ns < 2'000'000)
-    return Invalid(field, "reaction_ns",
-                   absl::StrCat(c.reaction_ns,
-                                " is below 2 ms, shorter than a software switch's reaction"));
+    return Invalid(
+        field, "reaction_ns",
+        absl::StrCat(c.reaction_ns, " is below 2 ms, shorter than a software switch's reaction"));
   return absl::OkStatus();
 }
 
@@ -67,7 +67,8 @@ absl::Status ValidateBufferConfig(const BufferConfig& c, uint64_t default_headro
                                   absl::string_view field) {
   if (c.num_ports == 0) return Invalid(field, "num_ports", "must be positive");
   if (c.pool_bytes == 0 || c.pool_bytes > kMaxPoolBytes)
-    return Invalid(field, "pool_bytes", absl::StrCat(c.pool_bytes, " is outside [1, ", kMaxPoolBytes, "]"));
+    return Invalid(field, "pool_bytes",
+                   absl::StrCat(c.pool_bytes, " is outside [1, ", kMaxPoolBytes, "]"));
   uint64_t carved = 0;
   for (int i = 0; i < kNumTrafficClasses; ++i) {
     const QueueBufferConfig& q = c.queues[i];
@@ -125,10 +126,10 @@ absl::Status ValidatePfcGeneratorConfig(const PfcGeneratorConfig& c, absl::strin
     if (p.pause_quanta == 0) return Invalid(f, "pause_quanta", "must be positive");
     const uint64_t pause_ns = PauseQuantaToNs(p.pause_quanta, c.rate_bps);
     if (p.refresh_interval_ns >= pause_ns)
-      return Invalid(f, "refresh_interval_ns",
-                     absl::StrCat(p.refresh_interval_ns, " must be shorter than the pause time ",
-                                  pause_ns, " ns (", p.pause_quanta, " quanta at ", c.rate_bps,
-                                  " b/s)"));
+      return Invalid(
+          f, "refresh_interval_ns",
+          absl::StrCat(p.refresh_interval_ns, " must be shorter than the pause time ", pause_ns,
+                       " ns (", p.pause_quanta, " quanta at ", c.rate_bps, " b/s)"));
   }
   return absl::OkStatus();
 }

@@ -16,8 +16,8 @@
 namespace weft::dp::tm {
 
 // Limits that keep the integer arithmetic of the pieces inside 64 bits.
-inline constexpr uint64_t kMaxRateBps = 1'600'000'000'000ULL;   // 1.6 Tb/s
-inline constexpr uint64_t kMaxBurstBytes = 256ULL << 20;        // 256 MiB
+inline constexpr uint64_t kMaxRateBps = 1'600'000'000'000ULL;  // 1.6 Tb/s
+inline constexpr uint64_t kMaxBurstBytes = 256ULL << 20;       // 256 MiB
 inline constexpr uint32_t kMaxQueueCapacityPackets = 1u << 20;
 inline constexpr uint32_t kMaxDwrrWeight = 1000;
 inline constexpr uint64_t kMaxPoolBytes = 1ULL << 40;

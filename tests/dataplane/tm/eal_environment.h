@@ -17,8 +17,8 @@ class TmEalEnvironment : public ::testing::Environment {
   explicit TmEalEnvironment(std::string name) : name_(std::move(name)) {}
   void SetUp() override {
     const std::string prefix = "weft-" + name_ + "-" + std::to_string(getpid());
-    std::vector<std::string> args = {name_, "--no-huge", "-m", "256", "--no-pci",
-                                     "--file-prefix", prefix, "--log-level=error"};
+    std::vector<std::string> args = {name_,      "--no-huge",     "-m",   "256",
+                                     "--no-pci", "--file-prefix", prefix, "--log-level=error"};
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     ASSERT_GE(rte_eal_init(int(argv.size()), argv.data()), 0) << "rte_eal_init failed";

@@ -11,11 +11,20 @@ namespace {
 
 std::array<WredProfile, kNumTrafficClasses> Profiles() {
   std::array<WredProfile, kNumTrafficClasses> p{};
-  p[3] = {.enabled = true, .kmin_bytes = 10'000, .kmax_bytes = 50'000, .pmax = 0.2,
+  p[3] = {.enabled = true,
+          .kmin_bytes = 10'000,
+          .kmax_bytes = 50'000,
+          .pmax = 0.2,
           .non_ect = NonEctAction::kDropByCurve};
-  p[4] = {.enabled = true, .kmin_bytes = 5'000, .kmax_bytes = 100'000, .pmax = 1.0,
+  p[4] = {.enabled = true,
+          .kmin_bytes = 5'000,
+          .kmax_bytes = 100'000,
+          .pmax = 1.0,
           .non_ect = NonEctAction::kTailDrop};
-  p[5] = {.enabled = true, .kmin_bytes = 20'000, .kmax_bytes = 20'000, .pmax = 1.0,
+  p[5] = {.enabled = true,
+          .kmin_bytes = 20'000,
+          .kmax_bytes = 20'000,
+          .pmax = 1.0,
           .non_ect = NonEctAction::kDropByCurve};  // step marking, DCTCP style
   return p;
 }

@@ -11,8 +11,7 @@
 namespace weft::dp::tm {
 namespace {
 
-const auto* const kEal =
-    ::testing::AddGlobalTestEnvironment(new TmEalEnvironment("tm-queues"));
+const auto* const kEal = ::testing::AddGlobalTestEnvironment(new TmEalEnvironment("tm-queues"));
 
 rte_mbuf* Packet(uint32_t bytes) {
   rte_mbuf* m = rte_pktmbuf_alloc(TmEalEnvironment::pool);

@@ -9,9 +9,9 @@ namespace weft::dp::tm {
 namespace {
 
 TEST(PauseQuantaTest, QuantumIs512BitTimesAtTheShapedRate) {
-  EXPECT_EQ(PauseQuantaToNs(1, 100'000'000), 5'120u);        // 100 Mb/s: 5.12 us
+  EXPECT_EQ(PauseQuantaToNs(1, 100'000'000), 5'120u);  // 100 Mb/s: 5.12 us
   EXPECT_EQ(PauseQuantaToNs(0xFFFF, 100'000'000), 335'539'200u);
-  EXPECT_EQ(PauseQuantaToNs(1, 100'000'000'000), 6u);        // 100 Gb/s: 5.12 ns, rounded up
+  EXPECT_EQ(PauseQuantaToNs(1, 100'000'000'000), 6u);  // 100 Gb/s: 5.12 ns, rounded up
   EXPECT_EQ(PauseQuantaToNs(1000, 100'000'000'000), 5'120u);
   EXPECT_EQ(PauseQuantaToNs(0, 100'000'000), 0u);
 }

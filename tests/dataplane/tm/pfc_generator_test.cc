@@ -10,10 +10,16 @@ constexpr uint64_t kRate = 100'000'000;  // 100 Mb/s: one quantum is 5.12 us
 PfcGeneratorConfig Config() {
   PfcGeneratorConfig c;
   c.rate_bps = kRate;
-  c.priorities[3] = {.enabled = true, .xoff_bytes = 40'000, .xon_bytes = 20'000,
-                     .pause_quanta = 2'000, .refresh_interval_ns = 0};  // pause 10.24 ms
-  c.priorities[4] = {.enabled = true, .xoff_bytes = 10'000, .xon_bytes = 5'000,
-                     .pause_quanta = 0xFFFF, .refresh_interval_ns = 1'000'000};
+  c.priorities[3] = {.enabled = true,
+                     .xoff_bytes = 40'000,
+                     .xon_bytes = 20'000,
+                     .pause_quanta = 2'000,
+                     .refresh_interval_ns = 0};  // pause 10.24 ms
+  c.priorities[4] = {.enabled = true,
+                     .xoff_bytes = 10'000,
+                     .xon_bytes = 5'000,
+                     .pause_quanta = 0xFFFF,
+                     .refresh_interval_ns = 1'000'000};
   return c;
 }
 

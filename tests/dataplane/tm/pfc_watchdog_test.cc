@@ -29,8 +29,8 @@ TEST_P(PfcWatchdogTimingTest, DetectsWithinDetectionTimePlusPollAndRestores) {
   PfcWatchdog dog(clock, {});  // defaults: 200 ms / 200 ms, drop
   dog.Poll(0);
   // The queue is paused from the next poll on (a pause that started just after this poll).
-  const uint64_t detected = PollUntil(clock, dog, 1u << 3, 3, poll_ns, 1000 * kMs,
-                                      &PfcWatchdogEvents::storms_detected);
+  const uint64_t detected =
+      PollUntil(clock, dog, 1u << 3, 3, poll_ns, 1000 * kMs, &PfcWatchdogEvents::storms_detected);
   // The pause began just after the poll at 0: detected within detection time + one poll interval.
   EXPECT_GE(detected, 200 * kMs);
   EXPECT_LE(detected, 200 * kMs + poll_ns);
@@ -40,8 +40,9 @@ TEST_P(PfcWatchdogTimingTest, DetectsWithinDetectionTimePlusPollAndRestores) {
   EXPECT_EQ(dog.EffectivePausedMask(1u << 3), 0u);
   EXPECT_EQ(dog.drop_mask(), 1u << 3);
   // Still paused: no restoration however long it lasts.
-  EXPECT_EQ(PollUntil(clock, dog, 1u << 3, 3, poll_ns, 500 * kMs, &PfcWatchdogEvents::storms_restored),
-            UINT64_MAX);
+  EXPECT_EQ(
+      PollUntil(clock, dog, 1u << 3, 3, poll_ns, 500 * kMs, &PfcWatchdogEvents::storms_restored),
+      UINT64_MAX);
   const uint64_t restored =
       PollUntil(clock, dog, 0, 3, poll_ns, 1000 * kMs, &PfcWatchdogEvents::storms_restored);
   EXPECT_GE(restored, 200 * kMs);
@@ -71,11 +72,13 @@ TEST(PfcWatchdogTest, ShortPausesNeverTrigger) {
 
 TEST(PfcWatchdogTest, PauseDuringRestorationRestartsIt) {
   FakeClock clock;
-  PfcWatchdog dog(clock, {.enabled = true, .detection_time_ns = 100 * kMs,
-                          .restoration_time_ns = 100 * kMs, .action = PfcStormAction::kForward});
+  PfcWatchdog dog(clock, {.enabled = true,
+                          .detection_time_ns = 100 * kMs,
+                          .restoration_time_ns = 100 * kMs,
+                          .action = PfcStormAction::kForward});
   dog.InjectStorm(5);
   EXPECT_EQ(dog.storm_mask(), 1u << 5);
-  EXPECT_EQ(dog.drop_mask(), 0u);                        // forward: nothing dropped
+  EXPECT_EQ(dog.drop_mask(), 0u);                                // forward: nothing dropped
   EXPECT_EQ(dog.EffectivePausedMask(0xFF), 0xFFu & ~(1u << 5));  // and the pause is ignored
   clock.Advance(90 * kMs);
   EXPECT_EQ(dog.Poll(0).storms_restored, 0u);

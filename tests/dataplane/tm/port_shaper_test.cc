@@ -78,7 +78,8 @@ TEST(PortShaperTest, OvershootIsPaidBackAsDebt) {
 
 TEST(PortShaperTest, FractionalBytesAccumulateWithoutDrift) {
   FakeClock clock;
-  // 1 b/s... 3 bytes/s: each 1 ns refill adds far less than a byte; nothing may be lost to rounding.
+  // 1 b/s... 3 bytes/s: each 1 ns refill adds far less than a byte; nothing may be lost to
+  // rounding.
   PortShaper shaper(clock, {.shaped = true, .rate_bps = 24, .burst_bytes = 100});
   shaper.Consume(100);
   uint64_t total = 0;

@@ -1,13 +1,12 @@
 // Cost of the traffic manager per packet on one core: Enqueue (storm check, WRED/ECN with a PRNG
-// draw, buffer admission, ring) + Drain (shaper, pause gating, DWRR, release) for bursts of 32, every
-// queue configured and WRED on, port unshaped (as in issue 4's `scripts/bench tm` setting).
+// draw, buffer admission, ring) + Drain (shaper, pause gating, DWRR, release) for bursts of 32,
+// every queue configured and WRED on, port unshaped (as in issue 4's `scripts/bench tm` setting).
 // A program, not a test: prints ns/packet and the packet rate that leaves for the rest of a worker.
 //   build-tm/tests/dataplane/tm/tm_port_traffic_manager_bench [packets]
 #include <rte_eal.h>
 #include <rte_mbuf.h>
-#include <unistd.h>
-
 #include <time.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
@@ -25,8 +24,8 @@ using namespace weft::dp::tm;
 int main(int argc, char** argv) {
   const uint64_t packets = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 20'000'000;
   std::string prefix = "weft-tm-bench-" + std::to_string(getpid());
-  std::vector<std::string> args = {"tm_bench", "--no-huge", "-m", "256", "--no-pci",
-                                   "--file-prefix", prefix, "--log-level=error"};
+  std::vector<std::string> args = {"tm_bench", "--no-huge",     "-m",   "256",
+                                   "--no-pci", "--file-prefix", prefix, "--log-level=error"};
   std::vector<char*> eal_argv;
   for (auto& a : args) eal_argv.push_back(a.data());
   if (rte_eal_init(int(eal_argv.size()), eal_argv.data()) < 0) return 1;
@@ -39,8 +38,11 @@ int main(int argc, char** argv) {
   config.queues.queue_capacity_packets = 1024;
   for (int tc = 0; tc < kNumTrafficClasses; ++tc) {
     config.queues.queues[tc].dwrr_weight = uint32_t(tc + 1);
-    config.wred[tc] = {.enabled = true, .kmin_bytes = 1'000'000, .kmax_bytes = 2'000'000,
-                       .pmax = 0.1, .non_ect = NonEctAction::kDropByCurve};
+    config.wred[tc] = {.enabled = true,
+                       .kmin_bytes = 1'000'000,
+                       .kmax_bytes = 2'000'000,
+                       .pmax = 0.1,
+                       .non_ect = NonEctAction::kDropByCurve};
   }
   config.queues.queues[7].scheduling = QueueScheduling::kStrictPriority;
   config.pfc_rx_enabled_mask = 1u << 3;
@@ -77,12 +79,14 @@ int main(int argc, char** argv) {
     for (uint32_t i = 0; i < n; ++i) burst[i] = out[i];  // the same mbufs go round again
     left += n;
   }
-  const double ns = double(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                               std::chrono::steady_clock::now() - start).count());
+  const double ns = double(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start)
+          .count());
   clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu_end);
-  // The CPU is shared with other work: thread CPU time is the figure to trust, wall time shows load.
-  const double cpu_ns = double(cpu_end.tv_sec - cpu_start.tv_sec) * 1e9 +
-                        double(cpu_end.tv_nsec - cpu_start.tv_nsec);
+  // The CPU is shared with other work: thread CPU time is the figure to trust, wall time shows
+  // load.
+  const double cpu_ns =
+      double(cpu_end.tv_sec - cpu_start.tv_sec) * 1e9 + double(cpu_end.tv_nsec - cpu_start.tv_nsec);
   std::printf("packets %llu, left %llu, dropped %llu\n", (unsigned long long)packets,
               (unsigned long long)left, (unsigned long long)dropped);
   std::printf("wall time %.1f ns/packet\n", ns / double(packets));

@@ -60,7 +60,10 @@ PortTrafficManagerConfig EgressConfig() {
   PortTrafficManagerConfig c;
   c.shaper = {.shaped = true, .rate_bps = kRate, .burst_bytes = 4'000};
   c.queues.queue_capacity_packets = 1024;
-  c.wred[1] = {.enabled = true, .kmin_bytes = 20'000, .kmax_bytes = 60'000, .pmax = 0.1,
+  c.wred[1] = {.enabled = true,
+               .kmin_bytes = 20'000,
+               .kmax_bytes = 60'000,
+               .pmax = 0.1,
                .non_ect = NonEctAction::kTailDrop};
   c.pfc_rx_enabled_mask = 1u << 3;
   return c;
@@ -90,7 +93,8 @@ TEST(PortTrafficManagerTest, IncastMarksEcnAndLeavesAtTheShapedRate) {
   PortTrafficManager tm(clock, kEgress, EgressConfig(), &buffer, 7);
   std::vector<Sender> senders;
   for (uint16_t port : {1, 2})
-    senders.push_back({port, PortShaper(clock, {.shaped = true, .rate_bps = kRate, .burst_bytes = 2'000})});
+    senders.push_back(
+        {port, PortShaper(clock, {.shaped = true, .rate_bps = kRate, .burst_bytes = 2'000})});
   uint64_t left_bytes = 0, ce_seen = 0, dropped = 0;
   rte_mbuf* out[64];
   for (uint64_t t = 0; t < 1'000'000'000; t += kStepNs) {
@@ -133,16 +137,19 @@ TEST(PortTrafficManagerTest, IncastMarksEcnAndLeavesAtTheShapedRate) {
 }
 
 // Lossless TC 3 with PFC: the congested switch pauses its upstream senders (each obeys through its
-// own PfcReceiver, frames arriving 1 ms late), nothing is dropped, the port still leaves at its rate,
-// and the senders count the time they were paused.
+// own PfcReceiver, frames arriving 1 ms late), nothing is dropped, the port still leaves at its
+// rate, and the senders count the time they were paused.
 TEST(PortTrafficManagerTest, PfcMakesTheClassLossless) {
   FakeClock clock;
   BufferAccounting buffer(Buffer(), Headroom());
   PortTrafficManager tm(clock, kEgress, EgressConfig(), &buffer, 7);
   PfcGeneratorConfig pfc;
   pfc.rate_bps = kRate;
-  pfc.priorities[3] = {.enabled = true, .xoff_bytes = 20'000, .xon_bytes = 10'000,
-                       .pause_quanta = 0xFFFF, .refresh_interval_ns = 0};
+  pfc.priorities[3] = {.enabled = true,
+                       .xoff_bytes = 20'000,
+                       .xon_bytes = 10'000,
+                       .pause_quanta = 0xFFFF,
+                       .refresh_interval_ns = 0};
   struct Upstream {
     uint16_t ingress_port;
     PortShaper shaper;
@@ -152,9 +159,12 @@ TEST(PortTrafficManagerTest, PfcMakesTheClassLossless) {
   };
   std::deque<Upstream> upstreams;
   for (uint16_t port : {1, 2})
-    upstreams.push_back({port, PortShaper(clock, {.shaped = true, .rate_bps = kRate, .burst_bytes = 2'000}),
-                         PfcReceiver(clock, kRate, 1u << 3),
-                         IngressPfc(clock, port, pfc, {2, 0, 0, 0, 0, uint8_t(port)}, &buffer), {}});
+    upstreams.push_back(
+        {port,
+         PortShaper(clock, {.shaped = true, .rate_bps = kRate, .burst_bytes = 2'000}),
+         PfcReceiver(clock, kRate, 1u << 3),
+         IngressPfc(clock, port, pfc, {2, 0, 0, 0, 0, uint8_t(port)}, &buffer),
+         {}});
   uint64_t left_bytes = 0, drops = 0;
   rte_mbuf* out[64];
   constexpr uint64_t kWireDelayNs = 1'000'000;
@@ -171,7 +181,8 @@ TEST(PortTrafficManagerTest, PfcMakesTheClassLossless) {
         rte_mbuf* m = Ipv4Packet(0);
         ASSERT_NE(m, nullptr);
         sent += kPacketBytes;
-        const TmVerdict v = tm.Enqueue({m, kPacketBytes, 3, 3, u.ingress_port, EcnCodepoint::kNotEct});
+        const TmVerdict v =
+            tm.Enqueue({m, kPacketBytes, 3, 3, u.ingress_port, EcnCodepoint::kNotEct});
         if (v != TmVerdict::kQueued) {
           ++drops;
           rte_pktmbuf_free(m);
@@ -238,7 +249,8 @@ TEST(PortTrafficManagerTest, ReceivedPauseHoldsTheQueueAndStormDropRestores) {
   for (uint32_t i = 0; i < dropped_count; ++i) rte_pktmbuf_free(out[i]);
   EXPECT_EQ(buffer.QueueBytes(kEgress, 3), 0u);
   rte_mbuf* m = Ipv4Packet(0);
-  EXPECT_EQ(tm.Enqueue({m, kPacketBytes, 3, 3, 1, EcnCodepoint::kNotEct}), TmVerdict::kDropPfcStorm);
+  EXPECT_EQ(tm.Enqueue({m, kPacketBytes, 3, 3, 1, EcnCodepoint::kNotEct}),
+            TmVerdict::kDropPfcStorm);
   rte_pktmbuf_free(m);
   // The peer goes quiet: after the pause ends and 200 ms pass with no pause, the queue is restored.
   uint64_t restored_at = 0;
@@ -261,20 +273,24 @@ TEST(IngressPfcTest, EmitsTheExactXoffFrameForItsPriorityGroup) {
   BufferAccounting buffer(Buffer(), Headroom());
   PfcGeneratorConfig pfc;
   pfc.rate_bps = kRate;
-  pfc.priorities[3] = {.enabled = true, .xoff_bytes = 3'000, .xon_bytes = 1'000,
-                       .pause_quanta = 0x1234, .refresh_interval_ns = 0};
+  pfc.priorities[3] = {.enabled = true,
+                       .xoff_bytes = 3'000,
+                       .xon_bytes = 1'000,
+                       .pause_quanta = 0x1234,
+                       .refresh_interval_ns = 0};
   IngressPfc ingress(clock, 2, pfc, {0x02, 0xAA, 0xBB, 0xCC, 0xDD, 0x02}, &buffer);
   uint8_t frame[64];
   EXPECT_EQ(ingress.Poll(frame, sizeof frame), 0u);
   std::vector<uint32_t> tickets(3);
-  for (uint32_t& t : tickets) ASSERT_EQ(buffer.Admit(2, 3, 0, 3, 1'000, &t), BufferVerdict::kAdmitted);
+  for (uint32_t& t : tickets)
+    ASSERT_EQ(buffer.Admit(2, 3, 0, 3, 1'000, &t), BufferVerdict::kAdmitted);
   // Another ingress port's bytes do not count toward port 2's priority group.
   uint32_t other;
   ASSERT_EQ(buffer.Admit(1, 3, 0, 3, 1'000, &other), BufferVerdict::kAdmitted);
   ASSERT_EQ(ingress.Poll(frame, sizeof frame), 60u);
-  std::vector<uint8_t> expected = {0x01, 0x80, 0xC2, 0x00, 0x00, 0x01, 0x02, 0xAA, 0xBB, 0xCC,
-                                   0xDD, 0x02, 0x88, 0x08, 0x01, 0x01, 0x00, 0x08, 0, 0, 0, 0,
-                                   0,    0,    0x12, 0x34};
+  std::vector<uint8_t> expected = {0x01, 0x80, 0xC2, 0x00, 0x00, 0x01, 0x02, 0xAA, 0xBB,
+                                   0xCC, 0xDD, 0x02, 0x88, 0x08, 0x01, 0x01, 0x00, 0x08,
+                                   0,    0,    0,    0,    0,    0,    0x12, 0x34};
   expected.resize(60, 0);
   EXPECT_EQ(std::vector<uint8_t>(frame, frame + 60), expected);
   // Drained to XON: the zero-time frame.

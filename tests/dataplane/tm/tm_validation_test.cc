@@ -10,11 +10,11 @@ namespace {
 
 using ::testing::HasSubstr;
 
-#define EXPECT_INVALID(expr, field_text)                                   \
-  do {                                                                     \
-    const absl::Status s = (expr);                                         \
-    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;          \
-    EXPECT_THAT(std::string(s.message()), HasSubstr(field_text)) << s;     \
+#define EXPECT_INVALID(expr, field_text)                               \
+  do {                                                                 \
+    const absl::Status s = (expr);                                     \
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;      \
+    EXPECT_THAT(std::string(s.message()), HasSubstr(field_text)) << s; \
   } while (0)
 
 TEST(TmValidationTest, Shaper) {
@@ -55,7 +55,8 @@ TEST(TmValidationTest, Buffer) {
   EXPECT_INVALID(ValidateBufferConfig(c, 50'000, "buffer"), "buffer.queues[2].alpha_log2");
   c.queues[2].alpha_log2 = -7;
   c.priority_groups[1].headroom_bytes = 100;  // lossy
-  EXPECT_INVALID(ValidateBufferConfig(c, 50'000, "buffer"), "buffer.priority_groups[1].headroom_bytes");
+  EXPECT_INVALID(ValidateBufferConfig(c, 50'000, "buffer"),
+                 "buffer.priority_groups[1].headroom_bytes");
   c.priority_groups[1].headroom_bytes = 0;
   c.num_ports = 0;
   EXPECT_INVALID(ValidateBufferConfig(c, 50'000, "buffer"), "buffer.num_ports");
@@ -76,11 +77,15 @@ TEST(TmValidationTest, Headroom) {
 }
 
 TEST(TmValidationTest, Wred) {
-  WredProfile p{.enabled = true, .kmin_bytes = 100, .kmax_bytes = 200, .pmax = 0.5,
+  WredProfile p{.enabled = true,
+                .kmin_bytes = 100,
+                .kmax_bytes = 200,
+                .pmax = 0.5,
                 .non_ect = NonEctAction::kTailDrop};
   EXPECT_TRUE(ValidateWredProfile(p, "wred").ok());
   p.kmin_bytes = 201;
-  EXPECT_INVALID(ValidateWredProfile(p, "queues[3].wred"), "queues[3].wred.kmin_bytes: 201 exceeds kmax_bytes 200");
+  EXPECT_INVALID(ValidateWredProfile(p, "queues[3].wred"),
+                 "queues[3].wred.kmin_bytes: 201 exceeds kmax_bytes 200");
   p.kmin_bytes = 200;  // equal: step marking is allowed
   EXPECT_TRUE(ValidateWredProfile(p, "wred").ok());
   for (double bad : {-0.01, 1.01, std::nan("")}) {
@@ -94,8 +99,11 @@ TEST(TmValidationTest, Wred) {
 TEST(TmValidationTest, PfcGenerator) {
   PfcGeneratorConfig c;
   EXPECT_TRUE(ValidatePfcGeneratorConfig(c, "pfc").ok());  // nothing enabled: rate not needed
-  c.priorities[3] = {.enabled = true, .xoff_bytes = 40'000, .xon_bytes = 20'000,
-                     .pause_quanta = 1000, .refresh_interval_ns = 0};
+  c.priorities[3] = {.enabled = true,
+                     .xoff_bytes = 40'000,
+                     .xon_bytes = 20'000,
+                     .pause_quanta = 1000,
+                     .refresh_interval_ns = 0};
   EXPECT_INVALID(ValidatePfcGeneratorConfig(c, "pfc"), "pfc.rate_bps");
   c.rate_bps = 100'000'000;
   EXPECT_TRUE(ValidatePfcGeneratorConfig(c, "pfc").ok());
@@ -104,7 +112,7 @@ TEST(TmValidationTest, PfcGenerator) {
   c.priorities[3].xon_bytes = 0;
   c.priorities[3].pause_quanta = 0;
   EXPECT_INVALID(ValidatePfcGeneratorConfig(c, "pfc"), "pfc.priorities[3].pause_quanta");
-  c.priorities[3].pause_quanta = 1000;        // 5.12 ms at 100 Mb/s
+  c.priorities[3].pause_quanta = 1000;  // 5.12 ms at 100 Mb/s
   c.priorities[3].refresh_interval_ns = 5'120'000;
   EXPECT_INVALID(ValidatePfcGeneratorConfig(c, "pfc"), "pfc.priorities[3].refresh_interval_ns");
   c.priorities[3].xoff_bytes = 0;
