@@ -21,6 +21,7 @@
 #include "controlplane/api/routing_service.h"
 #include "controlplane/config/weftd_config.h"
 #include "controlplane/fpm/fpm_server.h"
+#include "controlplane/kernel/neighbor_monitor.h"
 #include "controlplane/programmer/grpc_dataplane_client.h"
 #include "controlplane/programmer/programmer_loop.h"
 
@@ -90,8 +91,9 @@ int Run(int argc, char** argv) {
   for (const auto& [key, action] : settings->static_routes) {
     rib.Set(RouteSource::kStatic, key, action);
   }
+  NeighborTable neighbors;
   GrpcDataplaneClient client(settings->dataplane_address);
-  Programmer programmer(rib, rib_mutex, client, settings->owner);
+  Programmer programmer(rib, rib_mutex, client, settings->owner, &neighbors);
   ProgrammerLoop loop(programmer, settings->startup_hold);
   fpm::FpmState fpm_state(rib, PortOfIfindex);
   std::unique_ptr<fpm::FpmServer> fpm_server;
@@ -105,6 +107,11 @@ int Run(int argc, char** argv) {
       fprintf(stderr, "weftd: %s\n", std::string(s.message()).c_str());
       return 1;
     }
+  }
+  NeighborMonitor neighbor_monitor(neighbors, rib_mutex, PortOfIfindex, [&loop] { loop.Notify(); });
+  if (absl::Status s = neighbor_monitor.Start(); !s.ok()) {
+    fprintf(stderr, "weftd: %s\n", std::string(s.message()).c_str());
+    return 1;
   }
   RoutingServiceImpl routing(rib, rib_mutex, settings->fpm_enabled ? &fpm_state : nullptr,
                              fpm_server.get(), loop);
@@ -126,6 +133,7 @@ int Run(int argc, char** argv) {
   }
 
   std::thread programmer_thread([&loop] { loop.Run(); });
+  std::thread neighbor_thread([&] { neighbor_monitor.Run(); });
   std::thread fpm_thread;
   if (fpm_server) fpm_thread = std::thread([&] { fpm_server->Run(); });
   fprintf(stderr,
@@ -146,6 +154,8 @@ int Run(int argc, char** argv) {
     fpm_server->Stop();
     fpm_thread.join();
   }
+  neighbor_monitor.Stop();
+  neighbor_thread.join();
   loop.Stop();
   programmer_thread.join();
   return 0;

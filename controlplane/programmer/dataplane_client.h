@@ -25,6 +25,8 @@ class DataplaneClient {
   virtual absl::StatusOr<std::vector<dpv1::Route>> ListRoutes(const std::string& owner) = 0;
   virtual absl::StatusOr<std::vector<dpv1::NexthopGroup>> ListNexthopGroups(
       const std::string& owner) = 0;
+  virtual absl::Status WriteNeighbors(const dpv1::WriteNeighborsRequest& request) = 0;
+  virtual absl::StatusOr<std::vector<dpv1::Neighbor>> ListNeighbors(const std::string& owner) = 0;
 };
 
 // True for errors that say nothing about the entries (the data plane was not reached).

@@ -30,6 +30,7 @@ GrpcDataplaneClient::GrpcDataplaneClient(const std::string& target,
   switch_ = dpv1::SwitchService::NewStub(channel_);
   routes_ = dpv1::RouteService::NewStub(channel_);
   groups_ = dpv1::NexthopGroupService::NewStub(channel_);
+  neighbors_ = dpv1::NeighborService::NewStub(channel_);
 }
 
 absl::StatusOr<dpv1::GetInfoResponse> GrpcDataplaneClient::GetInfo() {
@@ -83,6 +84,25 @@ absl::StatusOr<std::vector<dpv1::NexthopGroup>> GrpcDataplaneClient::ListNexthop
   grpc::Status s = groups_->ListNexthopGroups(&ctx, request, &response);
   if (!s.ok()) return FromGrpc(s);
   return std::vector<dpv1::NexthopGroup>(response.groups().begin(), response.groups().end());
+}
+
+absl::Status GrpcDataplaneClient::WriteNeighbors(const dpv1::WriteNeighborsRequest& request) {
+  grpc::ClientContext ctx;
+  SetDeadline(ctx, timeout_);
+  dpv1::WriteNeighborsResponse response;
+  return FromGrpc(neighbors_->WriteNeighbors(&ctx, request, &response));
+}
+
+absl::StatusOr<std::vector<dpv1::Neighbor>> GrpcDataplaneClient::ListNeighbors(
+    const std::string& owner) {
+  grpc::ClientContext ctx;
+  SetDeadline(ctx, timeout_);
+  dpv1::ListNeighborsRequest request;
+  request.set_owner(owner);
+  dpv1::ListNeighborsResponse response;
+  grpc::Status s = neighbors_->ListNeighbors(&ctx, request, &response);
+  if (!s.ok()) return FromGrpc(s);
+  return std::vector<dpv1::Neighbor>(response.neighbors().begin(), response.neighbors().end());
 }
 
 }  // namespace weft::cp

@@ -24,12 +24,15 @@ class GrpcDataplaneClient : public DataplaneClient {
   absl::StatusOr<std::vector<dpv1::Route>> ListRoutes(const std::string& owner) override;
   absl::StatusOr<std::vector<dpv1::NexthopGroup>> ListNexthopGroups(
       const std::string& owner) override;
+  absl::Status WriteNeighbors(const dpv1::WriteNeighborsRequest& request) override;
+  absl::StatusOr<std::vector<dpv1::Neighbor>> ListNeighbors(const std::string& owner) override;
 
  private:
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<dpv1::SwitchService::Stub> switch_;
   std::unique_ptr<dpv1::RouteService::Stub> routes_;
   std::unique_ptr<dpv1::NexthopGroupService::Stub> groups_;
+  std::unique_ptr<dpv1::NeighborService::Stub> neighbors_;
   std::chrono::milliseconds timeout_;
 };
 

@@ -1,5 +1,7 @@
 #include "controlplane/programmer/programmer.h"
 
+#include <cstring>
+
 #include "absl/container/flat_hash_set.h"
 
 namespace weft::cp {
@@ -47,8 +49,12 @@ absl::StatusOr<std::vector<bool>> RunBatches(const std::vector<Write>& writes, s
 }  // namespace
 
 Programmer::Programmer(Rib& rib, std::mutex& rib_mutex, DataplaneClient& client,
-                       std::string owner)
-    : rib_(rib), rib_mutex_(rib_mutex), client_(client), owner_(std::move(owner)) {}
+                       std::string owner, NeighborTable* neighbors)
+    : rib_(rib),
+      rib_mutex_(rib_mutex),
+      client_(client),
+      owner_(std::move(owner)),
+      neighbors_(neighbors) {}
 
 void Programmer::AllowDeletesOfUnclaimed() {
   deletes_allowed_ = true;
@@ -79,8 +85,13 @@ absl::Status Programmer::Sync() {
   epoch_ = info->boot_epoch();
   full_diff_ = false;
   std::vector<RibChange> changes;
+  std::vector<NeighborChange> neighbor_changes;
   {
     std::lock_guard lock(rib_mutex_);
+    if (neighbors_ != nullptr) {
+      neighbor_changes = neighbors_->DrainChanges();
+      if (full) neighbor_changes = neighbors_->Snapshot();
+    }
     if (full) {
       rib_.DrainChanges();
       rib_.ForEachSelected([&](const RouteKey& key, const RouteAction& action) {
@@ -90,7 +101,9 @@ absl::Status Programmer::Sync() {
       changes = rib_.DrainChanges();
     }
   }
-  absl::Status s = Push(changes, full && deletes_allowed_);
+  // Neighbours first: a route's next hop then forwards as soon as the route lands.
+  absl::Status s = PushNeighbors(neighbor_changes, full && deletes_allowed_);
+  if (s.ok()) s = Push(changes, full && deletes_allowed_);
   if (!s.ok()) relist_ = true;  // what the data plane holds is uncertain now
   return s;
 }
@@ -100,6 +113,18 @@ absl::Status Programmer::Adopt() {
   if (!groups.ok()) return groups.status();
   absl::StatusOr<std::vector<dpv1::Route>> routes = client_.ListRoutes(owner_);
   if (!routes.ok()) return routes.status();
+  if (neighbors_ != nullptr) {
+    absl::StatusOr<std::vector<dpv1::Neighbor>> neighbors = client_.ListNeighbors(owner_);
+    if (!neighbors.ok()) return neighbors.status();
+    installed_neighbors_.clear();
+    for (const auto& n : *neighbors) {
+      auto addr = FromProto(n.address());
+      if (!addr || n.mac().size() != 6) continue;
+      MacAddress mac;
+      std::memcpy(mac.data(), n.mac().data(), 6);
+      installed_neighbors_[NeighborKey{n.port(), *addr}] = mac;
+    }
+  }
   ++counters_.adoptions;
   installed_.clear();
   groups_.Clear();
@@ -117,6 +142,52 @@ absl::Status Programmer::Adopt() {
       groups_.AddRef(inst.group_id);
     }
     installed_[*key] = std::move(inst);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Programmer::PushNeighbors(const std::vector<NeighborChange>& in,
+                                       bool delete_unclaimed) {
+  std::vector<NeighborChange> changes = in;
+  if (delete_unclaimed) {
+    absl::flat_hash_set<NeighborKey> claimed;
+    for (const auto& c : in) {
+      if (c.mac) claimed.insert(c.key);
+    }
+    for (const auto& [key, mac] : installed_neighbors_) {
+      if (!claimed.contains(key)) changes.push_back({key, std::nullopt});
+    }
+  }
+  std::vector<dpv1::NeighborWrite> writes;
+  std::vector<const NeighborChange*> of_write;
+  for (const auto& c : changes) {
+    auto it = installed_neighbors_.find(c.key);
+    if (c.mac ? (it != installed_neighbors_.end() && it->second == *c.mac)
+              : it == installed_neighbors_.end()) {
+      continue;  // already right
+    }
+    dpv1::NeighborWrite w;
+    w.set_op(c.mac ? dpv1::WRITE_OP_REPLACE : dpv1::WRITE_OP_DELETE);
+    w.mutable_neighbor()->set_port(c.key.port);
+    ToProto(c.key.address, *w.mutable_neighbor()->mutable_address());
+    if (c.mac) w.mutable_neighbor()->set_mac(reinterpret_cast<const char*>(c.mac->data()), 6);
+    writes.push_back(std::move(w));
+    of_write.push_back(&c);
+  }
+  auto done = RunBatches<dpv1::WriteNeighborsRequest>(
+      writes, max_batch_, owner_, [&](const auto& r) { return client_.WriteNeighbors(r); },
+      counters_);
+  if (!done.ok()) return done.status();
+  for (size_t i = 0; i < writes.size(); ++i) {
+    if (!(*done)[i]) continue;
+    const NeighborChange& c = *of_write[i];
+    if (c.mac) {
+      installed_neighbors_[c.key] = *c.mac;
+      ++counters_.neighbor_writes;
+    } else {
+      installed_neighbors_.erase(c.key);
+      ++counters_.neighbor_deletes;
+    }
   }
   return absl::OkStatus();
 }

@@ -21,6 +21,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
+#include "controlplane/kernel/neighbor_table.h"
 #include "controlplane/programmer/dataplane_client.h"
 #include "controlplane/programmer/dataplane_convert.h"
 #include "controlplane/rib/nexthop_group_table.h"
@@ -39,13 +40,16 @@ struct ProgrammerCounters {
   uint64_t failed_entries = 0;     // entries the data plane refused
   uint64_t full_pushes = 0;        // new boot epoch
   uint64_t adoptions = 0;          // listed the data plane and diffed
+  uint64_t neighbor_writes = 0;
+  uint64_t neighbor_deletes = 0;
   std::string last_error;
 };
 
 class Programmer {
  public:
+  // `neighbors` (optional) is guarded by `rib_mutex` too; neighbours are pushed before routes.
   Programmer(Rib& rib, std::mutex& rib_mutex, DataplaneClient& client,
-             std::string owner = "weftd");
+             std::string owner = "weftd", NeighborTable* neighbors = nullptr);
 
   // Pushes what changed since the last call (see the header comment for restarts). Returns the
   // transport error when the data plane could not be reached.
@@ -72,6 +76,7 @@ class Programmer {
 
   absl::Status Adopt();
   absl::Status Push(const std::vector<RibChange>& changes, bool delete_unclaimed);
+  absl::Status PushNeighbors(const std::vector<NeighborChange>& changes, bool delete_unclaimed);
   // Runs writes in chunks; per write true if it is in the data plane afterwards.
   absl::StatusOr<std::vector<bool>> WriteGroups(const std::vector<dpv1::NexthopGroupWrite>& w);
   absl::StatusOr<std::vector<bool>> WriteRoutes(const std::vector<dpv1::RouteWrite>& w);
@@ -87,6 +92,8 @@ class Programmer {
   size_t max_batch_ = 65536;
   absl::flat_hash_map<RouteKey, Installed> installed_;
   NexthopGroupTable groups_;
+  NeighborTable* neighbors_;
+  absl::flat_hash_map<NeighborKey, MacAddress> installed_neighbors_;
   ProgrammerCounters counters_;
 };
 

@@ -235,6 +235,12 @@ class AcceptingDataplane : public DataplaneClient {
   absl::StatusOr<std::vector<dpv1::NexthopGroup>> ListNexthopGroups(const std::string&) override {
     return std::vector<dpv1::NexthopGroup>();
   }
+  absl::Status WriteNeighbors(const dpv1::WriteNeighborsRequest&) override {
+    return absl::OkStatus();
+  }
+  absl::StatusOr<std::vector<dpv1::Neighbor>> ListNeighbors(const std::string&) override {
+    return std::vector<dpv1::Neighbor>();
+  }
   size_t bytes = 0;
 };
 

@@ -128,6 +128,25 @@ TEST_P(WeftdFrrTest, ZebraRoutesReachTheDataplaneAndSurviveWeftdKill) {
   ASSERT_TRUE(WaitForRoutes(want)) << ::testing::PrintToString(DataplaneRoutes(*client_)) << "\n"
                                    << lab_->Log("weftd.log");
 
+  // A kernel neighbour on a TAP becomes a data-plane neighbour (rtnetlink -> weftd -> API).
+  ASSERT_EQ(lab_->InNs("ip neigh replace 10.0.0.2 lladdr 02:00:00:00:00:02 dev Ethernet0 nud "
+                       "permanent"),
+            0);
+  EXPECT_TRUE(NetnsLab::WaitFor(
+      [&] {
+        auto n = client_->ListNeighbors("weftd");
+        if (!n.ok()) return false;
+        for (const auto& e : *n) {
+          if (e.port() == "Ethernet0" && FromProto(e.address()) == IpAddress::Parse("10.0.0.2") &&
+              e.mac() == std::string("\x02\0\0\0\0\x02", 6)) {
+            return true;
+          }
+        }
+        return false;
+      },
+      10s))
+      << lab_->Log("weftd.log");
+
   // An update (DEL+NEW in one frame) and a delete.
   ASSERT_EQ(lab_->InNs("vtysh --vty_socket " + lab_->dir() +
                        " -d staticd -c 'configure terminal' -c 'ip route 198.51.100.0/24 "
@@ -158,6 +177,9 @@ TEST_P(WeftdFrrTest, ZebraRoutesReachTheDataplaneAndSurviveWeftdKill) {
   EXPECT_EQ(after.group_adds(), before.group_adds());
   EXPECT_EQ(after.group_deletes(), before.group_deletes());
   EXPECT_EQ(after.group_replaces(), before.group_replaces());
+  EXPECT_EQ(after.neighbor_adds(), before.neighbor_adds());
+  EXPECT_EQ(after.neighbor_replaces(), before.neighbor_replaces());
+  EXPECT_EQ(after.neighbor_deletes(), before.neighbor_deletes());
 }
 
 INSTANTIATE_TEST_SUITE_P(Encodings, WeftdFrrTest, ::testing::Values(true, false),

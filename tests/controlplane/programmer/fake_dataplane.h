@@ -123,6 +123,42 @@ class FakeDataplane : public DataplaneClient {
     return out;
   }
 
+  std::map<std::string, dpv1::Neighbor> neighbors;  // by port|address
+  int neighbor_writes = 0;
+
+  absl::Status WriteNeighbors(const dpv1::WriteNeighborsRequest& req) override {
+    if (unavailable) return absl::UnavailableError("connection refused");
+    auto next = neighbors;
+    for (int i = 0; i < req.writes_size(); ++i) {
+      const auto& n = req.writes(i).neighbor();
+      const std::string key = n.port() + "|" + n.address().address();
+      if (req.writes(i).op() == dpv1::WRITE_OP_DELETE) {
+        if (!next.erase(key)) return absl::NotFoundError("writes[" + std::to_string(i) + "]");
+        continue;
+      }
+      if (!ports.count(n.port())) {
+        return absl::InvalidArgumentError("writes[" + std::to_string(i) + "].neighbor.port");
+      }
+      if (n.mac().size() != 6) {
+        return absl::InvalidArgumentError("writes[" + std::to_string(i) + "].neighbor.mac");
+      }
+      next[key] = n;
+      next[key].set_owner(req.owner());
+    }
+    neighbors = std::move(next);
+    neighbor_writes += req.writes_size();
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<std::vector<dpv1::Neighbor>> ListNeighbors(const std::string& owner) override {
+    if (unavailable) return absl::UnavailableError("connection refused");
+    std::vector<dpv1::Neighbor> out;
+    for (const auto& [k, n] : neighbors) {
+      if (n.owner() == owner) out.push_back(n);
+    }
+    return out;
+  }
+
   int TotalRouteWrites() const {
     int n = 0;
     for (const auto& [k, c] : route_write_count) n += c;

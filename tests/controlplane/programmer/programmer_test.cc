@@ -159,5 +159,35 @@ TEST_F(ProgrammerTest, EntriesOfOtherOwnersAreLeftAlone) {
   EXPECT_EQ(dp.routes.size(), 6u);
 }
 
+TEST_F(ProgrammerTest, NeighboursArePushedAdoptedAndDeleted) {
+  NeighborTable neighbors;
+  KernelNeighbor n;
+  n.address = *IpAddress::Parse("10.0.0.2");
+  n.mac = MacAddress{2, 0, 0, 0, 0, 2};
+  n.state = 0x02;  // NUD_REACHABLE
+  neighbors.Apply(n, "Ethernet0");
+  n.address = *IpAddress::Parse("fe80::2");
+  neighbors.Apply(n, "Ethernet4");
+  {
+    Programmer programmer(rib, mutex, dp, "weftd", &neighbors);
+    ASSERT_TRUE(programmer.Sync().ok());
+    EXPECT_EQ(dp.neighbors.size(), 2u);
+    EXPECT_EQ(programmer.counters().neighbor_writes, 2u);
+  }
+  // weftd restarts: the same neighbours are adopted, not rewritten.
+  NeighborTable again;
+  n.address = *IpAddress::Parse("10.0.0.2");
+  again.Apply(n, "Ethernet0");
+  Programmer programmer(rib, mutex, dp, "weftd", &again);
+  const int writes = dp.neighbor_writes;
+  ASSERT_TRUE(programmer.Sync().ok());
+  EXPECT_EQ(dp.neighbor_writes, writes);
+  EXPECT_EQ(dp.neighbors.size(), 2u);  // fe80::2 waits for the startup hold
+  programmer.AllowDeletesOfUnclaimed();
+  ASSERT_TRUE(programmer.Sync().ok());
+  EXPECT_EQ(dp.neighbors.size(), 1u);
+  EXPECT_EQ(programmer.counters().neighbor_deletes, 1u);
+}
+
 }  // namespace
 }  // namespace weft::cp
