@@ -55,7 +55,7 @@ def main():
             chains[current].append(line.split(":")[0])
     # The program's own files: anything not installed under /usr (DPDK, libstdc++, abseil headers),
     # named from the repository's top-level directory on.
-    top_dirs = re.compile(r"^.*?\b((dataplane|controlplane|proto|bench)/.*)$")
+    top_dirs = re.compile(r"^(?:.*/)?((dataplane|controlplane|proto|bench)/.*)$")
     shares = collections.Counter()
     for addr, n in by_addr.items():
         files = [f for f in chains.get(addr, []) if f != "??"]
