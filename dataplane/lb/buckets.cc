@@ -29,8 +29,9 @@ void FillGroupBuckets(std::span<const uint32_t> weights, std::span<uint8_t> buck
     given += quota[i];
   }
   // Largest remainders take the leftover buckets; ties go to the lower index (deterministic).
-  std::sort(remainders.begin(), remainders.end(),
-            [](const auto& a, const auto& b) { return a.first != b.first ? a.first > b.first : a.second < b.second; });
+  std::sort(remainders.begin(), remainders.end(), [](const auto& a, const auto& b) {
+    return a.first != b.first ? a.first > b.first : a.second < b.second;
+  });
   for (size_t k = 0; given < n; ++k, ++given) ++quota[remainders[k % m].second];
   // Interleave: one bucket per member per round while it has quota left.
   size_t pos = 0;

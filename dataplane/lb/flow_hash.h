@@ -16,11 +16,11 @@ namespace weft::dp {
 struct FlowFields {
   const uint8_t* src = nullptr;  // 4 or 16 bytes, in the packet
   const uint8_t* dst = nullptr;
-  uint8_t addr_len = 4;          // 4 (IPv4) or 16 (IPv6)
+  uint8_t addr_len = 4;  // 4 (IPv4) or 16 (IPv6)
   uint8_t proto = 0;
   uint16_t src_port = 0, dst_port = 0;
-  uint32_t flow_label = 0;       // IPv6 only, 20 bits
-  uint32_t roce_qp = 0;          // RoCEv2 BTH destination QP, 24 bits (0 if not RoCE)
+  uint32_t flow_label = 0;  // IPv6 only, 20 bits
+  uint32_t roce_qp = 0;     // RoCEv2 BTH destination QP, 24 bits (0 if not RoCE)
 };
 
 // Spread the CRC's entropy into the low bits the bucket mask keeps.

@@ -27,10 +27,12 @@ class CoppPolicer {
   // Once per burst, before Admit.
   void Refill(uint64_t now_ns) {
     if (last_ns_ == 0) last_ns_ = now_ns;
-    const uint64_t elapsed = std::min<uint64_t>(now_ns - last_ns_, kScale);  // cap: 1 s fills any bucket
+    const uint64_t elapsed =
+        std::min<uint64_t>(now_ns - last_ns_, kScale);  // cap: 1 s fills any bucket
     last_ns_ = now_ns;
     for (size_t c = 0; c < kNumPuntClasses; ++c)
-      tokens_[c] = std::min(tokens_[c] + elapsed * config_.pps[c], uint64_t(config_.burst[c]) * kScale);
+      tokens_[c] =
+          std::min(tokens_[c] + elapsed * config_.pps[c], uint64_t(config_.burst[c]) * kScale);
   }
 
   bool Admit(PuntClass c) {

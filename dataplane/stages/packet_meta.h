@@ -16,19 +16,19 @@ inline constexpr uint16_t kBurstSize = 32;
 enum class Verdict : uint8_t { kForward, kPunt, kDrop, kConsumed };
 
 struct PacketMeta {
-  uint8_t* l3 = nullptr;      // IPv4/IPv6 header in the first segment
-  uint32_t l3_len = 0;        // IPv4 total length, or 40 + IPv6 payload length
+  uint8_t* l3 = nullptr;  // IPv4/IPv6 header in the first segment
+  uint32_t l3_len = 0;    // IPv4 total length, or 40 + IPv6 payload length
   Verdict verdict = Verdict::kDrop;
   uint8_t reason = 0;         // DropReason (kDrop) or PuntClass (kPunt)
   uint8_t family = 0;         // 4, 6, or 0 for non-IP
   uint8_t vlan = 0;           // 1 if one 802.1Q tag precedes the L3 header
   uint8_t traffic_class = 0;  // 0..7, from DSCP (or PCP for non-IP); for the traffic manager
   uint8_t l4_proto = 0;
-  uint8_t ttl = 0;            // TTL or hop limit as received
+  uint8_t ttl = 0;  // TTL or hop limit as received
   uint8_t pcp = 0;
   uint16_t src_port = 0, dst_port = 0;  // host order; 0 when not TCP/UDP or a non-first fragment
-  uint16_t out_port = 0;      // egress port (kForward) or the port whose TAP gets it (kPunt)
-  uint32_t roce_qp = 0;       // RoCEv2 BTH destination QP
+  uint16_t out_port = 0;  // egress port (kForward) or the port whose TAP gets it (kPunt)
+  uint32_t roce_qp = 0;   // RoCEv2 BTH destination QP
   uint64_t fib_value = 0;
 };
 
@@ -44,7 +44,8 @@ inline void ForEachPacket(rte_mbuf* const* pkts, uint16_t n, F&& f) {
   for (uint16_t k = 0; k < n && k < 4; ++k) rte_prefetch0(rte_pktmbuf_mtod(pkts[k], void*));
   uint16_t i = 0;
   for (; i + 4 <= n; i += 4) {
-    for (uint16_t k = i + 4; k < n && k < i + 8; ++k) rte_prefetch0(rte_pktmbuf_mtod(pkts[k], void*));
+    for (uint16_t k = i + 4; k < n && k < i + 8; ++k)
+      rte_prefetch0(rte_pktmbuf_mtod(pkts[k], void*));
     f(i);
     f(i + 1);
     f(i + 2);

@@ -96,7 +96,8 @@ inline void ParseIpv6(uint8_t* l3, uint32_t seg_avail, uint32_t pkt_avail, bool 
 }
 
 // Parses one frame. `port_mac`: the ingress port's MAC (unicast frames for other MACs drop).
-inline void ParsePacket(rte_mbuf* pkt, const rte_ether_addr& port_mac, uint16_t in_port, PacketMeta& m) {
+inline void ParsePacket(rte_mbuf* pkt, const rte_ether_addr& port_mac, uint16_t in_port,
+                        PacketMeta& m) {
   m = PacketMeta{};
   uint8_t* p = rte_pktmbuf_mtod(pkt, uint8_t*);
   const uint32_t seg_len = rte_pktmbuf_data_len(pkt);

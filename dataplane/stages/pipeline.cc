@@ -10,8 +10,9 @@ namespace weft::dp {
 namespace {
 
 // After the lookup: turn the FIB value into forward / punt / drop, pick the member, rewrite.
-inline void ResolveAndRewrite(SwitchInstance& sw, const TablesSnapshot& snap, const HashConfig& hash_cfg,
-                              uint64_t up_mask, WorkerCounters* counters, uint16_t in_port, rte_mbuf* pkt,
+inline void ResolveAndRewrite(SwitchInstance& sw, const TablesSnapshot& snap,
+                              const HashConfig& hash_cfg, uint64_t up_mask,
+                              WorkerCounters* counters, uint16_t in_port, rte_mbuf* pkt,
                               PacketMeta& m) {
   const uint64_t v = m.fib_value;
   if (v == kFibNoRoute) return MarkDrop(m, DropReason::kNoRoute);
@@ -33,8 +34,8 @@ inline void ResolveAndRewrite(SwitchInstance& sw, const TablesSnapshot& snap, co
   counters->CountMember(g->slot, static_cast<uint32_t>(idx), rte_pktmbuf_pkt_len(pkt));
 }
 
-uint16_t ProcessChunk(SwitchInstance& sw, WorkerState& ws, uint16_t in_port, rte_mbuf** pkts, uint16_t n,
-                      TxBuffers& tx, PacketVerdict* verdicts) {
+uint16_t ProcessChunk(SwitchInstance& sw, WorkerState& ws, uint16_t in_port, rte_mbuf** pkts,
+                      uint16_t n, TxBuffers& tx, PacketVerdict* verdicts) {
   PacketMeta meta[kBurstSize];
   WorkerCounters* counters = ws.counters;
   PortCountersSlot& rx = counters->port(in_port);
@@ -97,8 +98,8 @@ uint16_t ProcessChunk(SwitchInstance& sw, WorkerState& ws, uint16_t in_port, rte
 
 }  // namespace
 
-uint16_t ProcessBurst(SwitchInstance& sw, WorkerState& ws, uint16_t in_port, rte_mbuf** pkts, uint16_t n,
-                      TxBuffers& tx, PacketVerdict* verdicts) {
+uint16_t ProcessBurst(SwitchInstance& sw, WorkerState& ws, uint16_t in_port, rte_mbuf** pkts,
+                      uint16_t n, TxBuffers& tx, PacketVerdict* verdicts) {
   if (n == 0) return 0;
   return ProcessChunk(sw, ws, in_port, pkts, std::min<uint16_t>(n, kBurstSize), tx, verdicts);
 }

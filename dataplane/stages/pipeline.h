@@ -46,8 +46,8 @@ struct WorkerState {
 // What happened to one packet (optional output for tests and tracing).
 struct PacketVerdict {
   Verdict verdict = Verdict::kDrop;
-  uint8_t reason = 0;     // DropReason or PuntClass
-  uint16_t port = 0;      // egress port or punt port
+  uint8_t reason = 0;  // DropReason or PuntClass
+  uint16_t port = 0;   // egress port or punt port
   uint8_t traffic_class = 0;
 };
 

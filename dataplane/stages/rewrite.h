@@ -22,8 +22,10 @@ inline void DecrementIpv4Ttl(uint8_t* l3) {
 
 inline void RewritePacket(rte_mbuf* pkt, const PacketMeta& m, const rte_ether_addr& dst_mac,
                           const rte_ether_addr& src_mac) {
-  if (m.family == 4) DecrementIpv4Ttl(m.l3);
-  else m.l3[7] = static_cast<uint8_t>(m.l3[7] - 1);
+  if (m.family == 4)
+    DecrementIpv4Ttl(m.l3);
+  else
+    m.l3[7] = static_cast<uint8_t>(m.l3[7] - 1);
   uint8_t* eth = rte_pktmbuf_mtod(pkt, uint8_t*);
   if (m.vlan) {
     eth = reinterpret_cast<uint8_t*>(rte_pktmbuf_adj(pkt, 4));  // the tag's 4 bytes go away

@@ -6,42 +6,72 @@ namespace weft::dp {
 
 const char* DropReasonName(DropReason reason) {
   switch (reason) {
-    case DropReason::kTruncatedEthernet: return "truncated_ethernet";
-    case DropReason::kTruncatedVlan: return "truncated_vlan";
-    case DropReason::kUnsupportedEthertype: return "unsupported_ethertype";
-    case DropReason::kDstMacMismatch: return "dst_mac_mismatch";
-    case DropReason::kTruncatedIpv4: return "truncated_ipv4";
-    case DropReason::kIpv4BadVersion: return "ipv4_bad_version";
-    case DropReason::kIpv4BadIhl: return "ipv4_bad_ihl";
-    case DropReason::kIpv4BadTotalLength: return "ipv4_bad_total_length";
-    case DropReason::kIpv4BadChecksum: return "ipv4_bad_checksum";
-    case DropReason::kTruncatedIpv6: return "truncated_ipv6";
-    case DropReason::kIpv6BadVersion: return "ipv6_bad_version";
-    case DropReason::kIpv6BadPayloadLength: return "ipv6_bad_payload_length";
-    case DropReason::kTruncatedL4: return "truncated_l4";
-    case DropReason::kNoRoute: return "no_route";
-    case DropReason::kBlackhole: return "blackhole";
-    case DropReason::kEgressPortDown: return "egress_port_down";
-    case DropReason::kMtuExceeded: return "mtu_exceeded";
-    case DropReason::kCoppPoliced: return "copp_policed";
-    case DropReason::kPuntRingFull: return "punt_ring_full";
-    case DropReason::kTxFull: return "tx_full";
-    case DropReason::kIngressPortDown: return "ingress_port_down";
-    case DropReason::kCount: break;
+    case DropReason::kTruncatedEthernet:
+      return "truncated_ethernet";
+    case DropReason::kTruncatedVlan:
+      return "truncated_vlan";
+    case DropReason::kUnsupportedEthertype:
+      return "unsupported_ethertype";
+    case DropReason::kDstMacMismatch:
+      return "dst_mac_mismatch";
+    case DropReason::kTruncatedIpv4:
+      return "truncated_ipv4";
+    case DropReason::kIpv4BadVersion:
+      return "ipv4_bad_version";
+    case DropReason::kIpv4BadIhl:
+      return "ipv4_bad_ihl";
+    case DropReason::kIpv4BadTotalLength:
+      return "ipv4_bad_total_length";
+    case DropReason::kIpv4BadChecksum:
+      return "ipv4_bad_checksum";
+    case DropReason::kTruncatedIpv6:
+      return "truncated_ipv6";
+    case DropReason::kIpv6BadVersion:
+      return "ipv6_bad_version";
+    case DropReason::kIpv6BadPayloadLength:
+      return "ipv6_bad_payload_length";
+    case DropReason::kTruncatedL4:
+      return "truncated_l4";
+    case DropReason::kNoRoute:
+      return "no_route";
+    case DropReason::kBlackhole:
+      return "blackhole";
+    case DropReason::kEgressPortDown:
+      return "egress_port_down";
+    case DropReason::kMtuExceeded:
+      return "mtu_exceeded";
+    case DropReason::kCoppPoliced:
+      return "copp_policed";
+    case DropReason::kPuntRingFull:
+      return "punt_ring_full";
+    case DropReason::kTxFull:
+      return "tx_full";
+    case DropReason::kIngressPortDown:
+      return "ingress_port_down";
+    case DropReason::kCount:
+      break;
   }
   return "unknown";
 }
 
 const char* PuntClassName(PuntClass punt_class) {
   switch (punt_class) {
-    case PuntClass::kArp: return "arp";
-    case PuntClass::kNd: return "nd";
-    case PuntClass::kLinkLocal: return "link_local";
-    case PuntClass::kLocal: return "local";
-    case PuntClass::kTtlExpired: return "ttl_expired";
-    case PuntClass::kGlean: return "glean";
-    case PuntClass::kMulticast: return "multicast";
-    case PuntClass::kCount: break;
+    case PuntClass::kArp:
+      return "arp";
+    case PuntClass::kNd:
+      return "nd";
+    case PuntClass::kLinkLocal:
+      return "link_local";
+    case PuntClass::kLocal:
+      return "local";
+    case PuntClass::kTtlExpired:
+      return "ttl_expired";
+    case PuntClass::kGlean:
+      return "glean";
+    case PuntClass::kMulticast:
+      return "multicast";
+    case PuntClass::kCount:
+      break;
   }
   return "unknown";
 }
@@ -56,7 +86,8 @@ SwitchCounters::SwitchCounters(uint16_t num_ports, uint32_t max_workers, uint32_
     : num_ports_(num_ports), max_group_slots_(max_group_slots) {
   workers_.reserve(max_workers);
   for (uint32_t w = 0; w < max_workers; ++w)
-    workers_.push_back(std::unique_ptr<WorkerCounters>(new WorkerCounters(num_ports, max_group_slots)));
+    workers_.push_back(
+        std::unique_ptr<WorkerCounters>(new WorkerCounters(num_ports, max_group_slots)));
 }
 
 PortCounterValues SwitchCounters::ReadPort(uint16_t port) const {
@@ -88,7 +119,8 @@ std::array<uint64_t, kNumDropReasons> SwitchCounters::ReadSwitchDrops() const {
 
 uint64_t SwitchCounters::SumMember(size_t index, bool bytes) const {
   uint64_t t = 0;
-  for (const auto& w : workers_) t += bytes ? w->members_[index].bytes.Get() : w->members_[index].packets.Get();
+  for (const auto& w : workers_)
+    t += bytes ? w->members_[index].bytes.Get() : w->members_[index].packets.Get();
   return t;
 }
 

@@ -31,13 +31,13 @@ enum class DropReason : uint8_t {
   kIpv6BadPayloadLength,
   kTruncatedL4,
   kNoRoute,
-  kBlackhole,          // route with a drop action
-  kEgressPortDown,     // every member of the chosen group is on a down port
+  kBlackhole,       // route with a drop action
+  kEgressPortDown,  // every member of the chosen group is on a down port
   kMtuExceeded,
-  kCoppPoliced,        // punt above its class's CoPP rate
-  kPuntRingFull,       // punt ring to the TAP full, or the port has no TAP twin
-  kTxFull,             // the egress tx queue did not take the packet
-  kIngressPortDown,    // received on a port that is admin or oper down
+  kCoppPoliced,      // punt above its class's CoPP rate
+  kPuntRingFull,     // punt ring to the TAP full, or the port has no TAP twin
+  kTxFull,           // the egress tx queue did not take the packet
+  kIngressPortDown,  // received on a port that is admin or oper down
   kCount
 };
 inline constexpr size_t kNumDropReasons = static_cast<size_t>(DropReason::kCount);
@@ -60,7 +60,9 @@ const char* PuntClassName(PuntClass punt_class);
 // One monotonic counter written by exactly one thread.
 class alignas(8) SingleWriterCounter {
  public:
-  void Add(uint64_t n) { v_.store(v_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed); }
+  void Add(uint64_t n) {
+    v_.store(v_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+  }
   uint64_t Get() const { return v_.load(std::memory_order_relaxed); }
 
  private:
@@ -69,9 +71,9 @@ class alignas(8) SingleWriterCounter {
 
 struct alignas(64) PortCountersSlot {
   SingleWriterCounter rx_packets, rx_bytes, tx_packets, tx_bytes;
-  SingleWriterCounter punted;       // handed to the TAP's punt ring
-  SingleWriterCounter injected;     // from the TAP, sent out of the port
-  SingleWriterCounter mac_control;  // MAC-control (PFC) frames consumed at parse
+  SingleWriterCounter punted;                  // handed to the TAP's punt ring
+  SingleWriterCounter injected;                // from the TAP, sent out of the port
+  SingleWriterCounter mac_control;             // MAC-control (PFC) frames consumed at parse
   SingleWriterCounter drops[kNumDropReasons];  // attributed to the ingress port (tx_full: egress)
   SingleWriterCounter punts[kNumPuntClasses];  // by class, before the policer
 };

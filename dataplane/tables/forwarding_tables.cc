@@ -58,7 +58,8 @@ absl::Status ForwardingTablesImpl::Init() {
   size_t qsbr_size = rte_rcu_qsbr_get_memsize(options_.max_readers);
   qsbr_ = static_cast<rte_rcu_qsbr*>(
       rte_zmalloc_socket("weft_tables_qsbr", qsbr_size, RTE_CACHE_LINE_SIZE, options_.socket_id));
-  if (qsbr_ == nullptr) return absl::ResourceExhaustedError("cannot allocate the RCU QSBR variable");
+  if (qsbr_ == nullptr)
+    return absl::ResourceExhaustedError("cannot allocate the RCU QSBR variable");
   if (rte_rcu_qsbr_init(qsbr_, options_.max_readers) != 0)
     return absl::InternalError("rte_rcu_qsbr_init failed");
 
@@ -81,8 +82,9 @@ absl::Status ForwardingTablesImpl::Init() {
     std::string name4 = absl::StrCat("wf4_", seq, "_", i);
     fib4_[i] = rte_fib_create(name4.c_str(), options_.socket_id, &c4);
     if (fib4_[i] == nullptr)
-      return absl::ResourceExhaustedError(
-          absl::StrCat("rte_fib_create (IPv4, ", options_.max_ipv4_routes, " routes): ", rte_strerror(rte_errno)));
+      return absl::ResourceExhaustedError(absl::StrCat("rte_fib_create (IPv4, ",
+                                                       options_.max_ipv4_routes,
+                                                       " routes): ", rte_strerror(rte_errno)));
     rte_fib6_conf c6{};
     c6.type = RTE_FIB6_TRIE;
     c6.default_nh = kFibNoRoute;
@@ -92,8 +94,9 @@ absl::Status ForwardingTablesImpl::Init() {
     std::string name6 = absl::StrCat("wf6_", seq, "_", i);
     fib6_[i] = rte_fib6_create(name6.c_str(), options_.socket_id, &c6);
     if (fib6_[i] == nullptr)
-      return absl::ResourceExhaustedError(
-          absl::StrCat("rte_fib6_create (IPv6, ", options_.max_ipv6_routes, " routes): ", rte_strerror(rte_errno)));
+      return absl::ResourceExhaustedError(absl::StrCat("rte_fib6_create (IPv6, ",
+                                                       options_.max_ipv6_routes,
+                                                       " routes): ", rte_strerror(rte_errno)));
     snaps_[i].fib4 = fib4_[i];
     snaps_[i].fib6 = fib6_[i];
     snaps_[i].groups = slots_.get();
@@ -133,10 +136,14 @@ const ForwardingTablesImpl::RouteRec* ForwardingTablesImpl::FindRoute(const IpPr
 
 uint64_t ForwardingTablesImpl::RouteValue(const RouteAction& a) const {
   switch (a.kind) {
-    case RouteKind::kDrop: return kFibDrop;
-    case RouteKind::kPunt: return kFibPunt;
-    case RouteKind::kGroup: return kFibGroupBase + groups_.at(a.group_id).slot;
-    case RouteKind::kNexthop: return kFibGroupBase + implicit_.at(a.nexthop).slot;
+    case RouteKind::kDrop:
+      return kFibDrop;
+    case RouteKind::kPunt:
+      return kFibPunt;
+    case RouteKind::kGroup:
+      return kFibGroupBase + groups_.at(a.group_id).slot;
+    case RouteKind::kNexthop:
+      return kFibGroupBase + implicit_.at(a.nexthop).slot;
   }
   return kFibDrop;
 }
@@ -258,7 +265,7 @@ absl::Status ForwardingTablesImpl::WriteRoutes(const std::string& owner_name,
                    ? kFibGroupBase + implicit_.at(w.route.action.nexthop).slot
                : w.route.action.kind == RouteKind::kGroup
                    ? kFibGroupBase + groups_.at(w.route.action.group_id).slot
-               : RouteValue(w.route.action);
+                   : RouteValue(w.route.action);
     if (op.value == op.old_value) continue;
     op.write_index = static_cast<uint32_t>(i);
     ops.push_back(op);
@@ -270,7 +277,8 @@ absl::Status ForwardingTablesImpl::WriteRoutes(const std::string& owner_name,
   if (!applied.ok()) {
     undo_acquired(writes.size());
     const size_t wi = ops[failed].write_index;
-    absl::Status e(applied.code(), absl::StrCat("writes[", wi, "].route.prefix: ", applied.message()));
+    absl::Status e(applied.code(),
+                   absl::StrCat("writes[", wi, "].route.prefix: ", applied.message()));
     if (results) {
       for (auto& r : *results) r = absl::AbortedError("not applied: batch rejected");
       (*results)[wi] = e;
@@ -288,11 +296,17 @@ absl::Status ForwardingTablesImpl::WriteRoutes(const std::string& owner_name,
     std::optional<RouteAction> old_action;
     if (const RouteRec* cur = FindRoute(p)) old_action = cur->action;
     if (w.op == WriteOp::kDelete) {
-      if (v4) routes4_.erase(V4Key(p)); else routes6_.erase(p);
+      if (v4)
+        routes4_.erase(V4Key(p));
+      else
+        routes6_.erase(p);
       ++stats_.route_deletes;
     } else {
       RouteRec rec{w.route.action, owner};
-      if (v4) routes4_[V4Key(p)] = rec; else routes6_[p] = rec;
+      if (v4)
+        routes4_[V4Key(p)] = rec;
+      else
+        routes6_[p] = rec;
       if (w.route.action.kind == RouteKind::kGroup) AddRouteRef(w.route.action);
       ++(old_action ? stats_.route_replaces : stats_.route_adds);
     }
@@ -306,15 +320,18 @@ absl::Status ForwardingTablesImpl::SetHashConfig(const HashConfig& config) {
   constexpr uint32_t kKnown = kHashSrcIp | kHashDstIp | kHashIpProto | kHashSrcPort | kHashDstPort |
                               kHashFlowLabel | kHashRoceQp;
   if (config.fields & ~kKnown)
-    return absl::InvalidArgumentError(absl::StrCat("fields: unknown hash field bits 0x", absl::Hex(config.fields & ~kKnown)));
+    return absl::InvalidArgumentError(
+        absl::StrCat("fields: unknown hash field bits 0x", absl::Hex(config.fields & ~kKnown)));
   hash_config_.store(PackHashConfig(config), std::memory_order_release);
   return absl::OkStatus();
 }
 
 void ForwardingTablesImpl::SetPortUp(uint16_t port, bool up) {
   if (port >= kMaxPorts) return;
-  if (up) port_up_.fetch_or(uint64_t{1} << port, std::memory_order_release);
-  else port_up_.fetch_and(~(uint64_t{1} << port), std::memory_order_release);
+  if (up)
+    port_up_.fetch_or(uint64_t{1} << port, std::memory_order_release);
+  else
+    port_up_.fetch_and(~(uint64_t{1} << port), std::memory_order_release);
 }
 
 void ForwardingTablesImpl::ListRoutes(const std::function<bool(const RouteEntry&)>& visit) const {
@@ -334,7 +351,8 @@ void ForwardingTablesImpl::ListRoutes(const std::function<bool(const RouteEntry&
   }
 }
 
-std::optional<RouteEntry> ForwardingTablesImpl::LookupRoute(uint32_t table_id, const IpAddress& a) const {
+std::optional<RouteEntry> ForwardingTablesImpl::LookupRoute(uint32_t table_id,
+                                                            const IpAddress& a) const {
   if (table_id != 0) return std::nullopt;
   std::lock_guard<std::mutex> lock(mu_);
   RouteEntry e;
@@ -342,7 +360,10 @@ std::optional<RouteEntry> ForwardingTablesImpl::LookupRoute(uint32_t table_id, c
     e.prefix = {a, static_cast<uint8_t>(a.bits())};
     e.action.kind = RouteKind::kPunt;
     for (const auto& [key, rec] : locals_)
-      if (key.address == a) { e.owner = owners_[rec.owner]; break; }
+      if (key.address == a) {
+        e.owner = owners_[rec.owner];
+        break;
+      }
     return e;
   }
   for (int len = a.bits(); len >= 0; --len) {

@@ -48,8 +48,8 @@ enum class RouteKind : uint8_t { kGroup, kNexthop, kDrop, kPunt };
 
 struct RouteAction {
   RouteKind kind = RouteKind::kDrop;
-  uint32_t group_id = 0;   // kGroup
-  NexthopKey nexthop;      // kNexthop
+  uint32_t group_id = 0;  // kGroup
+  NexthopKey nexthop;     // kNexthop
   bool operator==(const RouteAction&) const = default;
 };
 
@@ -146,7 +146,7 @@ struct TablesSnapshot;  // the reader-side view; defined in tables/snapshot.h, u
 class ForwardingTables {
  public:
   static absl::StatusOr<std::unique_ptr<ForwardingTables>> Create(const TablesOptions& options,
-                                                                   uint16_t num_ports);
+                                                                  uint16_t num_ports);
   virtual ~ForwardingTables() = default;
 
   virtual absl::Status WriteRoutes(const std::string& owner, std::span<const RouteWrite> writes,

@@ -10,7 +10,7 @@ namespace weft::dp {
 
 void GroupViewDeleter::operator()(NexthopGroupView* v) const {
   v->~NexthopGroupView();
-  ::operator delete(v, std::align_val_t{64});
+  ::operator delete (v, std::align_val_t{64});
 }
 
 GroupViewPtr BuildGroupView(uint32_t group_id, uint32_t slot, std::span<const GroupMember> members,
@@ -19,7 +19,7 @@ GroupViewPtr BuildGroupView(uint32_t group_id, uint32_t slot, std::span<const Gr
   weights.reserve(members.size());
   for (const GroupMember& m : members) weights.push_back(m.weight);
   const uint32_t nbuckets = GroupBucketCount(weights);
-  void* mem = ::operator new(sizeof(NexthopGroupView) + nbuckets, std::align_val_t{64});
+  void* mem = ::operator new (sizeof(NexthopGroupView) + nbuckets, std::align_val_t{64});
   GroupViewPtr view(new (mem) NexthopGroupView());
   uint8_t* buckets = reinterpret_cast<uint8_t*>(mem) + sizeof(NexthopGroupView);
   view->group_id = group_id;

@@ -8,7 +8,8 @@ namespace weft::dp {
 
 absl::StatusOr<uint32_t> ForwardingTablesImpl::AllocSlot() {
   if (free_slots_.empty())
-    return absl::ResourceExhaustedError(absl::StrCat("all ", num_slots_, " next-hop group slots in use"));
+    return absl::ResourceExhaustedError(
+        absl::StrCat("all ", num_slots_, " next-hop group slots in use"));
   uint32_t slot = free_slots_.top();
   free_slots_.pop();
   return slot;
@@ -16,13 +17,15 @@ absl::StatusOr<uint32_t> ForwardingTablesImpl::AllocSlot() {
 
 GroupViewPtr ForwardingTablesImpl::BuildView(uint32_t group_id, uint32_t slot,
                                              std::span<const GroupMember> members) {
-  return BuildGroupView(group_id, slot, members, [this](const NexthopKey& k) -> const rte_ether_addr* {
-    auto it = neighbors_.find(k);
-    return it == neighbors_.end() ? nullptr : &it->second.mac;
-  });
+  return BuildGroupView(group_id, slot, members,
+                        [this](const NexthopKey& k) -> const rte_ether_addr* {
+                          auto it = neighbors_.find(k);
+                          return it == neighbors_.end() ? nullptr : &it->second.mac;
+                        });
 }
 
-void ForwardingTablesImpl::PublishSlot(uint32_t slot, GroupViewPtr view, std::vector<GroupViewPtr>* retired) {
+void ForwardingTablesImpl::PublishSlot(uint32_t slot, GroupViewPtr view,
+                                       std::vector<GroupViewPtr>* retired) {
   slots_[slot].store(view.get(), std::memory_order_release);
   if (slot_views_[slot]) retired->push_back(std::move(slot_views_[slot]));
   slot_views_[slot] = std::move(view);
@@ -57,7 +60,8 @@ absl::StatusOr<uint32_t> ForwardingTablesImpl::AcquireImplicit(const NexthopKey&
   return *slot;
 }
 
-void ForwardingTablesImpl::ReleaseImplicit(const NexthopKey& key, std::vector<GroupViewPtr>* retired) {
+void ForwardingTablesImpl::ReleaseImplicit(const NexthopKey& key,
+                                           std::vector<GroupViewPtr>* retired) {
   auto it = implicit_.find(key);
   if (it == implicit_.end()) return;
   if (--it->second.refs > 0) return;
@@ -69,7 +73,8 @@ void ForwardingTablesImpl::AddRouteRef(const RouteAction& a) {
   if (a.kind == RouteKind::kGroup) ++groups_.at(a.group_id).refs;
 }
 
-void ForwardingTablesImpl::ReleaseRouteRef(const RouteAction& a, std::vector<GroupViewPtr>* retired) {
+void ForwardingTablesImpl::ReleaseRouteRef(const RouteAction& a,
+                                           std::vector<GroupViewPtr>* retired) {
   if (a.kind == RouteKind::kGroup) {
     auto it = groups_.find(a.group_id);
     if (it != groups_.end() && it->second.refs > 0) --it->second.refs;
@@ -103,7 +108,8 @@ absl::Status ForwardingTablesImpl::WriteGroups(const std::string& owner_name,
       }
       PublishSlot(it->second.slot, BuildView(id, it->second.slot, w.group.members), &retired);
       it->second.members = w.group.members;
-      if (counters_) counters_->BindGroupSlot(it->second.slot, id, uint32_t(w.group.members.size()));
+      if (counters_)
+        counters_->BindGroupSlot(it->second.slot, id, uint32_t(w.group.members.size()));
       ++stats_.group_replaces;
       continue;
     }
@@ -218,7 +224,8 @@ std::vector<GroupEntry> ForwardingTablesImpl::ListGroups() const {
   std::lock_guard<std::mutex> lock(mu_);
   std::vector<GroupEntry> out;
   out.reserve(groups_.size());
-  for (const auto& [id, rec] : groups_) out.push_back(GroupEntry{id, rec.members, owners_[rec.owner]});
+  for (const auto& [id, rec] : groups_)
+    out.push_back(GroupEntry{id, rec.members, owners_[rec.owner]});
   return out;
 }
 
@@ -235,7 +242,8 @@ std::vector<LocalAddressEntry> ForwardingTablesImpl::ListLocalAddresses() const 
   std::lock_guard<std::mutex> lock(mu_);
   std::vector<LocalAddressEntry> out;
   for (const auto& [key, rec] : locals_)
-    out.push_back(LocalAddressEntry{key.port, IpPrefix{key.address, rec.length}, owners_[rec.owner]});
+    out.push_back(
+        LocalAddressEntry{key.port, IpPrefix{key.address, rec.length}, owners_[rec.owner]});
   return out;
 }
 

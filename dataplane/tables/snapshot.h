@@ -17,7 +17,7 @@ namespace weft::dp {
 // their slot without touching the (large, slow to rewrite) FIB.
 inline constexpr uint64_t kFibNoRoute = 0;  // the FIBs' default_nh
 inline constexpr uint64_t kFibDrop = 1;
-inline constexpr uint64_t kFibPunt = 2;     // local address or punt route: to the ingress TAP
+inline constexpr uint64_t kFibPunt = 2;        // local address or punt route: to the ingress TAP
 inline constexpr uint64_t kFibGroupBase = 16;  // value = kFibGroupBase + group slot
 
 struct GroupMemberView {
@@ -30,11 +30,11 @@ static_assert(sizeof(GroupMemberView) == 10);
 
 // An immutable next-hop group; replaced as a whole (new object, pointer store, free after grace).
 struct NexthopGroupView {
-  uint32_t group_id = 0;   // client id; 0 for the implicit group of a single next-hop route
+  uint32_t group_id = 0;  // client id; 0 for the implicit group of a single next-hop route
   uint32_t slot = 0;
   uint16_t num_members = 0;
-  uint16_t bucket_mask = 0;         // bucket count - 1 (power of two)
-  const uint8_t* buckets = nullptr; // member index per bucket; stored right after this object
+  uint16_t bucket_mask = 0;          // bucket count - 1 (power of two)
+  const uint8_t* buckets = nullptr;  // member index per bucket; stored right after this object
   GroupMemberView members[kMaxGroupMembers];
 };
 

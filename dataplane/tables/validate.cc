@@ -15,21 +15,26 @@ std::string Field(size_t i, const char* what) { return absl::StrCat("writes[", i
 absl::Status Finish(std::vector<absl::Status>& errors, std::vector<absl::Status>* results) {
   size_t first = errors.size();
   for (size_t i = 0; i < errors.size(); ++i)
-    if (!errors[i].ok()) { first = i; break; }
+    if (!errors[i].ok()) {
+      first = i;
+      break;
+    }
   if (results) {
     results->assign(errors.size(), absl::OkStatus());
     if (first < errors.size())
       for (size_t i = 0; i < errors.size(); ++i)
-        (*results)[i] = errors[i].ok()
-            ? absl::AbortedError(absl::StrCat("not applied: writes[", first, "] is invalid"))
-            : errors[i];
+        (*results)[i] =
+            errors[i].ok()
+                ? absl::AbortedError(absl::StrCat("not applied: writes[", first, "] is invalid"))
+                : errors[i];
   }
   return first < errors.size() ? errors[first] : absl::OkStatus();
 }
 
 absl::Status CheckBatchSize(size_t n) {
   if (n > kMaxBatchEntries)
-    return absl::InvalidArgumentError(absl::StrCat("writes: ", n, " entries exceed the batch limit of ", kMaxBatchEntries));
+    return absl::InvalidArgumentError(
+        absl::StrCat("writes: ", n, " entries exceed the batch limit of ", kMaxBatchEntries));
   return absl::OkStatus();
 }
 
@@ -38,7 +43,9 @@ absl::Status CheckAddress(const IpAddress& a, const std::string& field) {
     return absl::InvalidArgumentError(absl::StrCat(field, ": address family unspecified"));
   if (a.is_v4())
     for (int b = 4; b < 16; ++b)
-      if (a.bytes[b] != 0) return absl::InvalidArgumentError(absl::StrCat(field, ": IPv4 address with bytes beyond the 4th"));
+      if (a.bytes[b] != 0)
+        return absl::InvalidArgumentError(
+            absl::StrCat(field, ": IPv4 address with bytes beyond the 4th"));
   return absl::OkStatus();
 }
 
@@ -57,11 +64,13 @@ absl::Status ForwardingTablesImpl::ValidatePort(uint16_t port, const std::string
   return absl::OkStatus();
 }
 
-absl::Status ForwardingTablesImpl::ValidatePrefix(const IpPrefix& p, const std::string& field) const {
+absl::Status ForwardingTablesImpl::ValidatePrefix(const IpPrefix& p,
+                                                  const std::string& field) const {
   absl::Status s = CheckAddress(p.address, field);
   if (!s.ok()) return s;
   if (p.length > p.address.bits())
-    return absl::InvalidArgumentError(absl::StrCat(field, ": length /", p.length, " exceeds ", p.address.bits()));
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": length /", p.length, " exceeds ", p.address.bits()));
   for (int i = 0; i < 16; ++i) {
     int keep = std::clamp(int(p.length) - i * 8, 0, 8);
     if (p.address.bytes[i] & static_cast<uint8_t>(~(0xff00 >> keep)))
@@ -70,7 +79,8 @@ absl::Status ForwardingTablesImpl::ValidatePrefix(const IpPrefix& p, const std::
   return absl::OkStatus();
 }
 
-absl::Status ForwardingTablesImpl::ValidateRoutes(uint16_t owner, std::span<const RouteWrite> writes,
+absl::Status ForwardingTablesImpl::ValidateRoutes(uint16_t owner,
+                                                  std::span<const RouteWrite> writes,
                                                   std::vector<absl::Status>* results) const {
   if (absl::Status s = CheckBatchSize(writes.size()); !s.ok()) return s;
   std::vector<absl::Status> errors(writes.size());
@@ -82,14 +92,16 @@ absl::Status ForwardingTablesImpl::ValidateRoutes(uint16_t owner, std::span<cons
     const std::string pf = Field(i, "route.prefix");
     absl::Status& e = errors[i];
     if (w.route.table_id != 0) {
-      e = absl::InvalidArgumentError(absl::StrCat(Field(i, "route.table_id"), ": table ", w.route.table_id,
+      e = absl::InvalidArgumentError(absl::StrCat(Field(i, "route.table_id"), ": table ",
+                                                  w.route.table_id,
                                                   " does not exist (only table 0)"));
       continue;
     }
     if (e = ValidatePrefix(p, pf); !e.ok()) continue;
     auto [it, fresh] = seen.emplace(p, i);
     if (!fresh) {
-      e = absl::InvalidArgumentError(absl::StrCat(pf, ": ", p.ToString(), " duplicates writes[", it->second, "]"));
+      e = absl::InvalidArgumentError(
+          absl::StrCat(pf, ": ", p.ToString(), " duplicates writes[", it->second, "]"));
       continue;
     }
     const RouteRec* cur = FindRoute(p);
@@ -111,16 +123,19 @@ absl::Status ForwardingTablesImpl::ValidateRoutes(uint16_t owner, std::span<cons
       --count;
       continue;
     }
-    if (!cur && ++count > int64_t(p.address.is_v4() ? options_.max_ipv4_routes : options_.max_ipv6_routes)) {
+    if (!cur && ++count > int64_t(p.address.is_v4() ? options_.max_ipv4_routes
+                                                    : options_.max_ipv6_routes)) {
       e = absl::ResourceExhaustedError(absl::StrCat(pf, ": route table full"));
       continue;
     }
     const RouteAction& a = w.route.action;
     if (a.kind == RouteKind::kGroup) {
       if (a.group_id == 0)
-        e = absl::InvalidArgumentError(absl::StrCat(Field(i, "route.action.group_id"), ": must be non-zero"));
+        e = absl::InvalidArgumentError(
+            absl::StrCat(Field(i, "route.action.group_id"), ": must be non-zero"));
       else if (!groups_.contains(a.group_id))
-        e = absl::NotFoundError(absl::StrCat(Field(i, "route.action.group_id"), ": group ", a.group_id, " not found"));
+        e = absl::NotFoundError(
+            absl::StrCat(Field(i, "route.action.group_id"), ": group ", a.group_id, " not found"));
     } else if (a.kind == RouteKind::kNexthop) {
       e = ValidatePort(a.nexthop.port, Field(i, "route.action.nexthop.port"));
       if (e.ok()) e = CheckAddress(a.nexthop.address, Field(i, "route.action.nexthop.address"));
@@ -129,7 +144,8 @@ absl::Status ForwardingTablesImpl::ValidateRoutes(uint16_t owner, std::span<cons
   return Finish(errors, results);
 }
 
-absl::Status ForwardingTablesImpl::ValidateGroups(uint16_t owner, std::span<const GroupWrite> writes,
+absl::Status ForwardingTablesImpl::ValidateGroups(uint16_t owner,
+                                                  std::span<const GroupWrite> writes,
                                                   std::vector<absl::Status>* results) const {
   if (absl::Status s = CheckBatchSize(writes.size()); !s.ok()) return s;
   std::vector<absl::Status> errors(writes.size());
@@ -145,7 +161,8 @@ absl::Status ForwardingTablesImpl::ValidateGroups(uint16_t owner, std::span<cons
     }
     auto [sit, fresh] = seen.emplace(w.group.id, i);
     if (!fresh) {
-      e = absl::InvalidArgumentError(absl::StrCat(idf, ": group ", w.group.id, " duplicates writes[", sit->second, "]"));
+      e = absl::InvalidArgumentError(
+          absl::StrCat(idf, ": group ", w.group.id, " duplicates writes[", sit->second, "]"));
       continue;
     }
     auto it = groups_.find(w.group.id);
@@ -158,8 +175,8 @@ absl::Status ForwardingTablesImpl::ValidateGroups(uint16_t owner, std::span<cons
       continue;
     }
     if (it != groups_.end() && it->second.owner != owner) {
-      e = absl::FailedPreconditionError(
-          absl::StrCat(idf, ": group ", w.group.id, " is owned by \"", owners_[it->second.owner], "\""));
+      e = absl::FailedPreconditionError(absl::StrCat(idf, ": group ", w.group.id, " is owned by \"",
+                                                     owners_[it->second.owner], "\""));
       continue;
     }
     if (w.op == WriteOp::kDelete) {
@@ -180,7 +197,8 @@ absl::Status ForwardingTablesImpl::ValidateGroups(uint16_t owner, std::span<cons
       e = ValidatePort(members[j].nexthop.port, mj + ".nexthop.port");
       if (e.ok()) e = CheckAddress(members[j].nexthop.address, mj + ".nexthop.address");
       if (e.ok() && (members[j].weight < 1 || members[j].weight > 255))
-        e = absl::InvalidArgumentError(absl::StrCat(mj, ".weight: ", members[j].weight, " not in 1..255"));
+        e = absl::InvalidArgumentError(
+            absl::StrCat(mj, ".weight: ", members[j].weight, " not in 1..255"));
       for (size_t k = 0; k < j && e.ok(); ++k)
         if (members[k].nexthop == members[j].nexthop)
           e = absl::InvalidArgumentError(absl::StrCat(mj, ".nexthop: duplicates members[", k, "]"));
@@ -191,7 +209,8 @@ absl::Status ForwardingTablesImpl::ValidateGroups(uint16_t owner, std::span<cons
   return Finish(errors, results);
 }
 
-absl::Status ForwardingTablesImpl::ValidateNeighbors(uint16_t owner, std::span<const NeighborWrite> writes,
+absl::Status ForwardingTablesImpl::ValidateNeighbors(uint16_t owner,
+                                                     std::span<const NeighborWrite> writes,
                                                      std::vector<absl::Status>* results) const {
   if (absl::Status s = CheckBatchSize(writes.size()); !s.ok()) return s;
   std::vector<absl::Status> errors(writes.size());
@@ -209,13 +228,15 @@ absl::Status ForwardingTablesImpl::ValidateNeighbors(uint16_t owner, std::span<c
     }
     auto [sit, fresh] = seen.emplace(key, i);
     if (!fresh) {
-      e = absl::InvalidArgumentError(absl::StrCat(af, ": ", key.address.ToString(), " on port ", key.port,
-                                                  " duplicates writes[", sit->second, "]"));
+      e = absl::InvalidArgumentError(absl::StrCat(af, ": ", key.address.ToString(), " on port ",
+                                                  key.port, " duplicates writes[", sit->second,
+                                                  "]"));
       continue;
     }
     auto it = neighbors_.find(key);
     if (w.op == WriteOp::kAdd && it != neighbors_.end()) {
-      e = absl::AlreadyExistsError(absl::StrCat(af, ": ", key.address.ToString(), " already exists"));
+      e = absl::AlreadyExistsError(
+          absl::StrCat(af, ": ", key.address.ToString(), " already exists"));
       continue;
     }
     if (w.op == WriteOp::kDelete && it == neighbors_.end()) {
@@ -223,8 +244,8 @@ absl::Status ForwardingTablesImpl::ValidateNeighbors(uint16_t owner, std::span<c
       continue;
     }
     if (it != neighbors_.end() && it->second.owner != owner) {
-      e = absl::FailedPreconditionError(
-          absl::StrCat(af, ": ", key.address.ToString(), " is owned by \"", owners_[it->second.owner], "\""));
+      e = absl::FailedPreconditionError(absl::StrCat(
+          af, ": ", key.address.ToString(), " is owned by \"", owners_[it->second.owner], "\""));
       continue;
     }
     if (w.op != WriteOp::kDelete &&
@@ -234,7 +255,8 @@ absl::Status ForwardingTablesImpl::ValidateNeighbors(uint16_t owner, std::span<c
   return Finish(errors, results);
 }
 
-absl::Status ForwardingTablesImpl::ValidateLocals(uint16_t owner, std::span<const LocalAddressWrite> writes,
+absl::Status ForwardingTablesImpl::ValidateLocals(uint16_t owner,
+                                                  std::span<const LocalAddressWrite> writes,
                                                   std::vector<absl::Status>* results) const {
   if (absl::Status s = CheckBatchSize(writes.size()); !s.ok()) return s;
   std::vector<absl::Status> errors(writes.size());
@@ -251,7 +273,8 @@ absl::Status ForwardingTablesImpl::ValidateLocals(uint16_t owner, std::span<cons
       continue;
     }
     if (w.local.prefix.length > key.address.bits()) {
-      e = absl::InvalidArgumentError(absl::StrCat(pf, ": length /", w.local.prefix.length, " exceeds ", key.address.bits()));
+      e = absl::InvalidArgumentError(
+          absl::StrCat(pf, ": length /", w.local.prefix.length, " exceeds ", key.address.bits()));
       continue;
     }
     auto [sit, fresh] = seen.emplace(key, i);
@@ -261,12 +284,14 @@ absl::Status ForwardingTablesImpl::ValidateLocals(uint16_t owner, std::span<cons
     }
     auto it = locals_.find(key);
     if (w.op == WriteOp::kAdd && it != locals_.end())
-      e = absl::AlreadyExistsError(absl::StrCat(pf, ": ", key.address.ToString(), " already exists on port ", key.port));
+      e = absl::AlreadyExistsError(
+          absl::StrCat(pf, ": ", key.address.ToString(), " already exists on port ", key.port));
     else if (w.op == WriteOp::kDelete && it == locals_.end())
-      e = absl::NotFoundError(absl::StrCat(pf, ": ", key.address.ToString(), " not found on port ", key.port));
+      e = absl::NotFoundError(
+          absl::StrCat(pf, ": ", key.address.ToString(), " not found on port ", key.port));
     else if (it != locals_.end() && it->second.owner != owner)
-      e = absl::FailedPreconditionError(
-          absl::StrCat(pf, ": ", key.address.ToString(), " is owned by \"", owners_[it->second.owner], "\""));
+      e = absl::FailedPreconditionError(absl::StrCat(
+          pf, ": ", key.address.ToString(), " is owned by \"", owners_[it->second.owner], "\""));
   }
   return Finish(errors, results);
 }

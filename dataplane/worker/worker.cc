@@ -39,7 +39,8 @@ uint64_t SumBytes(rte_mbuf* const* pkts, uint16_t n) {
 }
 
 // Sends on `queue`; what the queue does not take is freed and counted as tx_full on the port.
-uint16_t SendOut(SwitchInstance& sw, WorkerCounters* c, Port& port, uint16_t queue, rte_mbuf** pkts, uint16_t n) {
+uint16_t SendOut(SwitchInstance& sw, WorkerCounters* c, Port& port, uint16_t queue, rte_mbuf** pkts,
+                 uint16_t n) {
   const uint64_t bytes = SumBytes(pkts, n);
   const uint16_t sent = rte_eth_tx_burst(port.ethdev_id, queue, pkts, n);
   PortCountersSlot& pc = c->port(port.index);
@@ -78,8 +79,8 @@ void FlushTx(SwitchInstance& sw, WorkerCounters* c, TxBuffers& tx, uint16_t queu
 uint16_t DrainInject(SwitchInstance& sw, WorkerCounters* c, Port& port, uint16_t queue) {
   if (port.inject_ring == nullptr) return 0;
   rte_mbuf* pkts[kBurstSize];
-  const uint16_t n = static_cast<uint16_t>(
-      rte_ring_sc_dequeue_burst(port.inject_ring, reinterpret_cast<void**>(pkts), kBurstSize, nullptr));
+  const uint16_t n = static_cast<uint16_t>(rte_ring_sc_dequeue_burst(
+      port.inject_ring, reinterpret_cast<void**>(pkts), kBurstSize, nullptr));
   if (n == 0) return 0;
   if (!port.up.load(std::memory_order_relaxed)) {
     rte_pktmbuf_free_bulk(pkts, n);
@@ -102,10 +103,12 @@ int RunWorker(void* arg) {
   std::vector<ServedSwitch> switches;
   std::vector<PolledQueue> polled;
   for (const WorkerQueue& q : ctx->queues) {
-    auto it = std::find_if(switches.begin(), switches.end(), [&](const ServedSwitch& s) { return s.sw == q.sw; });
+    auto it = std::find_if(switches.begin(), switches.end(),
+                           [&](const ServedSwitch& s) { return s.sw == q.sw; });
     if (it == switches.end()) {
       if (q.sw->counters == nullptr || wi >= q.sw->counters->max_workers()) {
-        std::fprintf(stderr, "weft worker %u: switch %s has no counter slot for this worker\n", wi, q.sw->name.c_str());
+        std::fprintf(stderr, "weft worker %u: switch %s has no counter slot for this worker\n", wi,
+                     q.sw->name.c_str());
         return -1;
       }
       ServedSwitch s;
@@ -115,12 +118,15 @@ int RunWorker(void* arg) {
       switches.push_back(std::move(s));
       it = switches.end() - 1;
     }
-    polled.push_back(PolledQueue{q.sw, it->state.get(), &q.sw->ports.at(q.port), q.rx_queue, q.rx_queue == 0});
+    polled.push_back(
+        PolledQueue{q.sw, it->state.get(), &q.sw->ports.at(q.port), q.rx_queue, q.rx_queue == 0});
   }
   for (ServedSwitch& s : switches) {
     if (rte_rcu_qsbr_thread_register(s.qsbr, wi) != 0) {
-      std::fprintf(stderr, "weft worker %u: cannot register with the RCU of switch %s (max_readers too small?)\n",
-                   wi, s.sw->name.c_str());
+      std::fprintf(
+          stderr,
+          "weft worker %u: cannot register with the RCU of switch %s (max_readers too small?)\n",
+          wi, s.sw->name.c_str());
       return -1;
     }
     rte_rcu_qsbr_thread_online(s.qsbr, wi);
@@ -137,7 +143,9 @@ int RunWorker(void* arg) {
         // Admin down means no forwarding in either direction, even if the PMD still delivers.
         work += n;
         rte_pktmbuf_free_bulk(pkts, n);
-        q.state->counters->port(q.port->index).drops[static_cast<size_t>(DropReason::kIngressPortDown)].Add(n);
+        q.state->counters->port(q.port->index)
+            .drops[static_cast<size_t>(DropReason::kIngressPortDown)]
+            .Add(n);
       } else if (n) {
         work += n;
         ProcessBurst(*q.sw, *q.state, q.port->index, pkts, n, *tx);

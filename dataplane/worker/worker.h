@@ -14,13 +14,13 @@ namespace weft::dp {
 
 struct WorkerQueue {
   SwitchInstance* sw = nullptr;
-  uint16_t port = 0;      // switch-local port index
+  uint16_t port = 0;  // switch-local port index
   uint16_t rx_queue = 0;
 };
 
 struct WorkerContext {
-  uint32_t worker_index = 0;          // QSBR thread id and per-lcore counter slot
-  std::vector<WorkerQueue> queues;    // what this worker polls
+  uint32_t worker_index = 0;        // QSBR thread id and per-lcore counter slot
+  std::vector<WorkerQueue> queues;  // what this worker polls
   const std::atomic<bool>* stop = nullptr;
   // Idle back-off: after `idle_spins` empty loops sleep, doubling from 1 us up to max_sleep_us.
   uint32_t idle_spins = 256;

@@ -20,7 +20,8 @@ std::vector<uint32_t> Shares(std::span<const uint32_t> weights) {
 }
 
 TEST(GroupBucketsTest, CountIsPowerOfTwoWithinBounds) {
-  for (std::vector<uint32_t> w : {std::vector<uint32_t>{1}, {1, 1}, {255, 255, 255, 255}, std::vector<uint32_t>(64, 255)}) {
+  for (std::vector<uint32_t> w :
+       {std::vector<uint32_t>{1}, {1, 1}, {255, 255, 255, 255}, std::vector<uint32_t>(64, 255)}) {
     uint32_t n = GroupBucketCount(w);
     EXPECT_EQ(n & (n - 1), 0u);
     EXPECT_GE(n, kMinGroupBuckets);
@@ -29,7 +30,8 @@ TEST(GroupBucketsTest, CountIsPowerOfTwoWithinBounds) {
 }
 
 TEST(GroupBucketsTest, SharesFollowWeights) {
-  const std::vector<std::vector<uint32_t>> cases = {{1, 1}, {1, 1, 1, 1}, {1, 3}, {2, 1, 1}, {1, 255}, {3, 5, 7}, {1, 1, 1}};
+  const std::vector<std::vector<uint32_t>> cases = {{1, 1},   {1, 1, 1, 1}, {1, 3},   {2, 1, 1},
+                                                    {1, 255}, {3, 5, 7},    {1, 1, 1}};
   for (const auto& w : cases) {
     auto shares = Shares(w);
     uint64_t total_w = 0, total_b = 0;
@@ -50,7 +52,8 @@ TEST(GroupBucketsTest, MembersAreInterleaved) {
 }
 
 // 10k random flows through hash -> bucket -> member.
-std::vector<uint32_t> Spread(std::span<const uint32_t> weights, uint32_t seed, uint32_t fields, int flows = 10000) {
+std::vector<uint32_t> Spread(std::span<const uint32_t> weights, uint32_t seed, uint32_t fields,
+                             int flows = 10000) {
   std::vector<uint8_t> buckets(GroupBucketCount(weights));
   FillGroupBuckets(weights, buckets);
   std::vector<uint32_t> hits(weights.size());
@@ -97,11 +100,13 @@ TEST(FlowHashTest, FieldsAndSeedChangeTheHash) {
   FlowFields g = f;
   g.src_port = 3;
   EXPECT_NE(FlowHash(f, all, 0), FlowHash(g, all, 0)) << "source port selected";
-  EXPECT_EQ(FlowHash(f, kHashSrcIp | kHashDstIp, 0), FlowHash(g, kHashSrcIp | kHashDstIp, 0)) << "source port not selected";
+  EXPECT_EQ(FlowHash(f, kHashSrcIp | kHashDstIp, 0), FlowHash(g, kHashSrcIp | kHashDstIp, 0))
+      << "source port not selected";
   g = f;
   g.roce_qp = 0x1234;
   EXPECT_EQ(FlowHash(f, all, 0), FlowHash(g, all, 0));
-  EXPECT_NE(FlowHash(f, all | kHashRoceQp, 0), FlowHash(g, all | kHashRoceQp, 0)) << "RoCE QP selected";
+  EXPECT_NE(FlowHash(f, all | kHashRoceQp, 0), FlowHash(g, all | kHashRoceQp, 0))
+      << "RoCE QP selected";
 }
 
 }  // namespace

@@ -1,10 +1,11 @@
 // Parse stage, table-driven: good and malformed frames -> metadata or drop reason / punt class.
+#include "dataplane/stages/parse.h"
+
 #include <gtest/gtest.h>
 
 #include <functional>
 
 #include "dataplane/stages/classify.h"
-#include "dataplane/stages/parse.h"
 #include "tests/dataplane/stages/test_support.h"
 
 namespace weft::dp {
@@ -48,67 +49,256 @@ const ParseCase kCases[] = {
        EXPECT_EQ(m.ttl, 64);
        EXPECT_EQ(m.l3_len, 20u + 8 + 18);
      }},
-    {"tcp over ipv4 with options", [] { PacketSpec s; s.proto = 6; s.ipv4_options = {1, 1, 1, 0}; s.src_port = 7; return BuildPacket(s); },
-     Verdict::kForward, 0, [](const PacketMeta& m) { EXPECT_EQ(m.src_port, 7); EXPECT_EQ(m.l4_proto, 6); }},
-    {"vlan tagged, dscp 46", [] { PacketSpec s; s.vlan_tci = 0x6064; s.dscp = 46; return BuildPacket(s); }, Verdict::kForward, 0,
-     [](const PacketMeta& m) { EXPECT_EQ(m.vlan, 1); EXPECT_EQ(m.pcp, 3); EXPECT_EQ(m.family, 4); }},
-    {"udp over ipv6", [] { PacketSpec s = V6(); s.flow_label = 0x12345; return BuildPacket(s); }, Verdict::kForward, 0,
-     [](const PacketMeta& m) { EXPECT_EQ(m.family, 6); EXPECT_EQ(m.dst_port, 2000); EXPECT_EQ(m.l3_len, 40u + 26); }},
-    {"roce v2 qp", [] {
-       PacketSpec s; s.dst_port = 4791; s.payload = 12;
+    {"tcp over ipv4 with options",
+     [] {
+       PacketSpec s;
+       s.proto = 6;
+       s.ipv4_options = {1, 1, 1, 0};
+       s.src_port = 7;
+       return BuildPacket(s);
+     },
+     Verdict::kForward, 0,
+     [](const PacketMeta& m) {
+       EXPECT_EQ(m.src_port, 7);
+       EXPECT_EQ(m.l4_proto, 6);
+     }},
+    {"vlan tagged, dscp 46",
+     [] {
+       PacketSpec s;
+       s.vlan_tci = 0x6064;
+       s.dscp = 46;
+       return BuildPacket(s);
+     },
+     Verdict::kForward, 0,
+     [](const PacketMeta& m) {
+       EXPECT_EQ(m.vlan, 1);
+       EXPECT_EQ(m.pcp, 3);
+       EXPECT_EQ(m.family, 4);
+     }},
+    {"udp over ipv6",
+     [] {
+       PacketSpec s = V6();
+       s.flow_label = 0x12345;
+       return BuildPacket(s);
+     },
+     Verdict::kForward, 0,
+     [](const PacketMeta& m) {
+       EXPECT_EQ(m.family, 6);
+       EXPECT_EQ(m.dst_port, 2000);
+       EXPECT_EQ(m.l3_len, 40u + 26);
+     }},
+    {"roce v2 qp",
+     [] {
+       PacketSpec s;
+       s.dst_port = 4791;
+       s.payload = 12;
        auto f = BuildPacket(s);
-       f[14 + 20 + 8 + 5] = 0x12; f[14 + 20 + 8 + 6] = 0x34; f[14 + 20 + 8 + 7] = 0x56;
-       return f; }, Verdict::kForward, 0, [](const PacketMeta& m) { EXPECT_EQ(m.roce_qp, 0x123456u); }},
-    {"ethernet padding beyond ip length is fine", [] { auto f = BuildPacket({}); f.resize(f.size() + 10); return f; },
+       f[14 + 20 + 8 + 5] = 0x12;
+       f[14 + 20 + 8 + 6] = 0x34;
+       f[14 + 20 + 8 + 7] = 0x56;
+       return f;
+     },
+     Verdict::kForward, 0, [](const PacketMeta& m) { EXPECT_EQ(m.roce_qp, 0x123456u); }},
+    {"ethernet padding beyond ip length is fine",
+     [] {
+       auto f = BuildPacket({});
+       f.resize(f.size() + 10);
+       return f;
+     },
      Verdict::kForward},
-    {"truncated ethernet", [] { return Truncate(BuildPacket({}), 13); }, Verdict::kDrop, R(DropReason::kTruncatedEthernet)},
-    {"truncated vlan", [] { PacketSpec s; s.vlan_tci = 1; return Truncate(BuildPacket(s), 16); }, Verdict::kDrop,
-     R(DropReason::kTruncatedVlan)},
-    {"truncated ipv4", [] { return Truncate(BuildPacket({}), 14 + 19); }, Verdict::kDrop, R(DropReason::kTruncatedIpv4)},
-    {"ipv4 bad version", [] { auto f = BuildPacket({}); f[14] = 0x55; return f; }, Verdict::kDrop, R(DropReason::kIpv4BadVersion)},
-    {"ipv4 ihl below 5", [] { auto f = BuildPacket({}); f[14] = 0x44; testing::FixIpv4Checksum(f); return f; }, Verdict::kDrop,
-     R(DropReason::kIpv4BadIhl)},
-    {"ipv4 ihl beyond frame", [] { auto f = Truncate(BuildPacket({}), 14 + 24); f[14] = 0x4f; return f; }, Verdict::kDrop,
+    {"truncated ethernet", [] { return Truncate(BuildPacket({}), 13); }, Verdict::kDrop,
+     R(DropReason::kTruncatedEthernet)},
+    {"truncated vlan",
+     [] {
+       PacketSpec s;
+       s.vlan_tci = 1;
+       return Truncate(BuildPacket(s), 16);
+     },
+     Verdict::kDrop, R(DropReason::kTruncatedVlan)},
+    {"truncated ipv4", [] { return Truncate(BuildPacket({}), 14 + 19); }, Verdict::kDrop,
      R(DropReason::kTruncatedIpv4)},
-    {"ipv4 total length beyond frame", [] { auto f = BuildPacket({}); f[16] = 0x05; testing::FixIpv4Checksum(f); return f; },
+    {"ipv4 bad version",
+     [] {
+       auto f = BuildPacket({});
+       f[14] = 0x55;
+       return f;
+     },
+     Verdict::kDrop, R(DropReason::kIpv4BadVersion)},
+    {"ipv4 ihl below 5",
+     [] {
+       auto f = BuildPacket({});
+       f[14] = 0x44;
+       testing::FixIpv4Checksum(f);
+       return f;
+     },
+     Verdict::kDrop, R(DropReason::kIpv4BadIhl)},
+    {"ipv4 ihl beyond frame",
+     [] {
+       auto f = Truncate(BuildPacket({}), 14 + 24);
+       f[14] = 0x4f;
+       return f;
+     },
+     Verdict::kDrop, R(DropReason::kTruncatedIpv4)},
+    {"ipv4 total length beyond frame",
+     [] {
+       auto f = BuildPacket({});
+       f[16] = 0x05;
+       testing::FixIpv4Checksum(f);
+       return f;
+     },
      Verdict::kDrop, R(DropReason::kIpv4BadTotalLength)},
-    {"ipv4 total length below header", [] { auto f = BuildPacket({}); f[16] = 0; f[17] = 12; testing::FixIpv4Checksum(f); return f; },
+    {"ipv4 total length below header",
+     [] {
+       auto f = BuildPacket({});
+       f[16] = 0;
+       f[17] = 12;
+       testing::FixIpv4Checksum(f);
+       return f;
+     },
      Verdict::kDrop, R(DropReason::kIpv4BadTotalLength)},
-    {"ipv4 bad checksum", [] { auto f = BuildPacket({}); f[14 + 10] ^= 0x5a; return f; }, Verdict::kDrop,
-     R(DropReason::kIpv4BadChecksum)},
-    {"truncated udp", [] { PacketSpec s; s.payload = 0; auto f = Truncate(BuildPacket(s), 14 + 20 + 6);
-       f[17] = 26; testing::FixIpv4Checksum(f); return f; }, Verdict::kDrop, R(DropReason::kTruncatedL4)},
-    {"tcp data offset below 5", [] { PacketSpec s; s.proto = 6; auto f = BuildPacket(s); f[14 + 20 + 12] = 0x40; return f; },
+    {"ipv4 bad checksum",
+     [] {
+       auto f = BuildPacket({});
+       f[14 + 10] ^= 0x5a;
+       return f;
+     },
+     Verdict::kDrop, R(DropReason::kIpv4BadChecksum)},
+    {"truncated udp",
+     [] {
+       PacketSpec s;
+       s.payload = 0;
+       auto f = Truncate(BuildPacket(s), 14 + 20 + 6);
+       f[17] = 26;
+       testing::FixIpv4Checksum(f);
+       return f;
+     },
      Verdict::kDrop, R(DropReason::kTruncatedL4)},
-    {"non-first fragment skips l4", [] { PacketSpec s; s.payload = 0; auto f = Truncate(BuildPacket(s), 14 + 20 + 4);
-       f[17] = 24; f[14 + 6] = 0x00; f[14 + 7] = 0x10; testing::FixIpv4Checksum(f); return f; }, Verdict::kForward, 0,
-     [](const PacketMeta& m) { EXPECT_EQ(m.src_port, 0); }},
-    {"truncated ipv6", [] { return Truncate(BuildPacket(V6()), 14 + 39); }, Verdict::kDrop, R(DropReason::kTruncatedIpv6)},
-    {"ipv6 bad version", [] { auto f = BuildPacket(V6()); f[14] = 0x40; return f; }, Verdict::kDrop, R(DropReason::kIpv6BadVersion)},
-    {"ipv6 payload length beyond frame", [] { auto f = BuildPacket(V6()); f[18] = 0x10; return f; }, Verdict::kDrop,
-     R(DropReason::kIpv6BadPayloadLength)},
-    {"truncated tcp over ipv6", [] { PacketSpec s = V6(); s.proto = 6; s.payload = 0; auto f = Truncate(BuildPacket(s), 14 + 40 + 10);
-       f[19] = 10; return f; }, Verdict::kDrop, R(DropReason::kTruncatedL4)},
-    {"unknown ethertype", [] { PacketSpec s; s.ethertype = 0x88b5; return BuildPacket(s); }, Verdict::kDrop,
-     R(DropReason::kUnsupportedEthertype)},
-    {"unicast for another mac", [] { PacketSpec s; s.dst_mac = Mac(0x77); return BuildPacket(s); }, Verdict::kDrop,
-     R(DropReason::kDstMacMismatch)},
-    {"mac control (pfc) consumed", [] { PacketSpec s; s.ethertype = 0x8808; s.dst_mac = rte_ether_addr{{0x01, 0x80, 0xc2, 0, 0, 1}};
-       return BuildPacket(s); }, Verdict::kConsumed},
-    {"arp punted", [] { PacketSpec s; s.ethertype = 0x0806; s.dst_mac = rte_ether_addr{{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}};
-       return BuildPacket(s); }, Verdict::kPunt, C(PuntClass::kArp)},
-    {"ipv6 multicast (nd) punted", [] { PacketSpec s = V6(); s.dst = "ff02::1:ff00:1"; s.proto = 58;
-       s.dst_mac = rte_ether_addr{{0x33, 0x33, 0xff, 0, 0, 1}}; return BuildPacket(s); }, Verdict::kPunt, C(PuntClass::kNd)},
-    {"ipv6 neighbour advert to us punted", [] { PacketSpec s = V6(); s.proto = 58; s.payload = 24; auto f = BuildPacket(s);
-       f[14 + 40] = 136; return f; }, Verdict::kPunt, C(PuntClass::kNd)},
-    {"ipv6 link-local destination punted", [] { PacketSpec s = V6(); s.dst = "fe80::1"; return BuildPacket(s); }, Verdict::kPunt,
-     C(PuntClass::kLinkLocal)},
-    {"ipv4 link-local destination punted", [] { PacketSpec s; s.dst = "169.254.0.1"; return BuildPacket(s); }, Verdict::kPunt,
-     C(PuntClass::kLinkLocal)},
-    {"ipv4 multicast punted", [] { PacketSpec s; s.dst = "224.0.0.5"; s.dst_mac = rte_ether_addr{{0x01, 0, 0x5e, 0, 0, 5}};
-       return BuildPacket(s); }, Verdict::kPunt, C(PuntClass::kMulticast)},
-    {"lldp punted", [] { PacketSpec s; s.ethertype = 0x88cc; s.dst_mac = rte_ether_addr{{0x01, 0x80, 0xc2, 0, 0, 0x0e}};
-       return BuildPacket(s); }, Verdict::kPunt, C(PuntClass::kMulticast)},
+    {"tcp data offset below 5",
+     [] {
+       PacketSpec s;
+       s.proto = 6;
+       auto f = BuildPacket(s);
+       f[14 + 20 + 12] = 0x40;
+       return f;
+     },
+     Verdict::kDrop, R(DropReason::kTruncatedL4)},
+    {"non-first fragment skips l4",
+     [] {
+       PacketSpec s;
+       s.payload = 0;
+       auto f = Truncate(BuildPacket(s), 14 + 20 + 4);
+       f[17] = 24;
+       f[14 + 6] = 0x00;
+       f[14 + 7] = 0x10;
+       testing::FixIpv4Checksum(f);
+       return f;
+     },
+     Verdict::kForward, 0, [](const PacketMeta& m) { EXPECT_EQ(m.src_port, 0); }},
+    {"truncated ipv6", [] { return Truncate(BuildPacket(V6()), 14 + 39); }, Verdict::kDrop,
+     R(DropReason::kTruncatedIpv6)},
+    {"ipv6 bad version",
+     [] {
+       auto f = BuildPacket(V6());
+       f[14] = 0x40;
+       return f;
+     },
+     Verdict::kDrop, R(DropReason::kIpv6BadVersion)},
+    {"ipv6 payload length beyond frame",
+     [] {
+       auto f = BuildPacket(V6());
+       f[18] = 0x10;
+       return f;
+     },
+     Verdict::kDrop, R(DropReason::kIpv6BadPayloadLength)},
+    {"truncated tcp over ipv6",
+     [] {
+       PacketSpec s = V6();
+       s.proto = 6;
+       s.payload = 0;
+       auto f = Truncate(BuildPacket(s), 14 + 40 + 10);
+       f[19] = 10;
+       return f;
+     },
+     Verdict::kDrop, R(DropReason::kTruncatedL4)},
+    {"unknown ethertype",
+     [] {
+       PacketSpec s;
+       s.ethertype = 0x88b5;
+       return BuildPacket(s);
+     },
+     Verdict::kDrop, R(DropReason::kUnsupportedEthertype)},
+    {"unicast for another mac",
+     [] {
+       PacketSpec s;
+       s.dst_mac = Mac(0x77);
+       return BuildPacket(s);
+     },
+     Verdict::kDrop, R(DropReason::kDstMacMismatch)},
+    {"mac control (pfc) consumed",
+     [] {
+       PacketSpec s;
+       s.ethertype = 0x8808;
+       s.dst_mac = rte_ether_addr{{0x01, 0x80, 0xc2, 0, 0, 1}};
+       return BuildPacket(s);
+     },
+     Verdict::kConsumed},
+    {"arp punted",
+     [] {
+       PacketSpec s;
+       s.ethertype = 0x0806;
+       s.dst_mac = rte_ether_addr{{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}};
+       return BuildPacket(s);
+     },
+     Verdict::kPunt, C(PuntClass::kArp)},
+    {"ipv6 multicast (nd) punted",
+     [] {
+       PacketSpec s = V6();
+       s.dst = "ff02::1:ff00:1";
+       s.proto = 58;
+       s.dst_mac = rte_ether_addr{{0x33, 0x33, 0xff, 0, 0, 1}};
+       return BuildPacket(s);
+     },
+     Verdict::kPunt, C(PuntClass::kNd)},
+    {"ipv6 neighbour advert to us punted",
+     [] {
+       PacketSpec s = V6();
+       s.proto = 58;
+       s.payload = 24;
+       auto f = BuildPacket(s);
+       f[14 + 40] = 136;
+       return f;
+     },
+     Verdict::kPunt, C(PuntClass::kNd)},
+    {"ipv6 link-local destination punted",
+     [] {
+       PacketSpec s = V6();
+       s.dst = "fe80::1";
+       return BuildPacket(s);
+     },
+     Verdict::kPunt, C(PuntClass::kLinkLocal)},
+    {"ipv4 link-local destination punted",
+     [] {
+       PacketSpec s;
+       s.dst = "169.254.0.1";
+       return BuildPacket(s);
+     },
+     Verdict::kPunt, C(PuntClass::kLinkLocal)},
+    {"ipv4 multicast punted",
+     [] {
+       PacketSpec s;
+       s.dst = "224.0.0.5";
+       s.dst_mac = rte_ether_addr{{0x01, 0, 0x5e, 0, 0, 5}};
+       return BuildPacket(s);
+     },
+     Verdict::kPunt, C(PuntClass::kMulticast)},
+    {"lldp punted",
+     [] {
+       PacketSpec s;
+       s.ethertype = 0x88cc;
+       s.dst_mac = rte_ether_addr{{0x01, 0x80, 0xc2, 0, 0, 0x0e}};
+       return BuildPacket(s);
+     },
+     Verdict::kPunt, C(PuntClass::kMulticast)},
 };
 
 TEST(ParseTest, TableOfFrames) {

@@ -24,8 +24,9 @@ int main(int argc, char** argv) {
   const uint32_t ways = argc > 3 ? std::stoul(argv[3]) : 1;
   const double seconds = argc > 4 ? std::stod(argv[4]) : 2;
   std::string prefix = "weft_pipeline_bench_" + std::to_string(getpid());
-  std::vector<std::string> args = {"bench", "--no-huge", "-m", "1024", "--no-pci", "--no-telemetry",
-                                   "--file-prefix", prefix, "--log-level=error", "-l", "0"};
+  std::vector<std::string> args = {
+      "bench", "--no-huge",         "-m", "1024", "--no-pci", "--no-telemetry", "--file-prefix",
+      prefix,  "--log-level=error", "-l", "0"};
   std::vector<char*> eal_argv;
   for (auto& a : args) eal_argv.push_back(a.data());
   if (rte_eal_init(int(eal_argv.size()), eal_argv.data()) < 0) return 1;
@@ -53,11 +54,16 @@ int main(int argc, char** argv) {
   }
   sw.tables = *std::move(t);
   std::vector<NeighborWrite> nb;
-  for (int i = 0; i < 4; ++i) nb.push_back({WriteOp::kAdd, {uint16_t(i), IpAddress::V4(0x0aff0001 + i), testing::Mac(0xa0), ""}});
+  for (int i = 0; i < 4; ++i)
+    nb.push_back(
+        {WriteOp::kAdd, {uint16_t(i), IpAddress::V4(0x0aff0001 + i), testing::Mac(0xa0), ""}});
   if (!sw.tables->WriteNeighbors("b", nb, nullptr).ok()) return 1;
   GroupEntry g{1, {}, ""};
-  for (uint32_t w = 0; w < ways; ++w) g.members.push_back({{uint16_t(w % 4), IpAddress::V4(0x0aff0001 + w % 4)}, 1});
-  if (ways > 1 && !sw.tables->WriteGroups("b", std::vector<GroupWrite>{{WriteOp::kAdd, g}}, nullptr).ok()) return 1;
+  for (uint32_t w = 0; w < ways; ++w)
+    g.members.push_back({{uint16_t(w % 4), IpAddress::V4(0x0aff0001 + w % 4)}, 1});
+  if (ways > 1 &&
+      !sw.tables->WriteGroups("b", std::vector<GroupWrite>{{WriteOp::kAdd, g}}, nullptr).ok())
+    return 1;
   std::vector<RouteWrite> rw;
   std::vector<uint32_t> dsts;
   for (uint32_t r = 0; r < routes; ++r) {
@@ -76,7 +82,11 @@ int main(int argc, char** argv) {
     dsts.push_back(net | 7);
   }
   for (size_t off = 0; off < rw.size(); off += kMaxBatchEntries) {
-    auto s = sw.tables->WriteRoutes("b", std::span<const RouteWrite>(rw.data() + off, std::min<size_t>(kMaxBatchEntries, rw.size() - off)), nullptr);
+    auto s = sw.tables->WriteRoutes(
+        "b",
+        std::span<const RouteWrite>(rw.data() + off,
+                                    std::min<size_t>(kMaxBatchEntries, rw.size() - off)),
+        nullptr);
     if (!s.ok()) return 1;
   }
   // Templates: one packet per flow, TTL 255 (restored before it runs out).
@@ -89,12 +99,14 @@ int main(int argc, char** argv) {
     s.ttl = 255;
     templates.push_back(testing::BuildPacket(s));
   }
-  rte_mempool* pool = rte_pktmbuf_pool_create("bench_pool", flows + 1024, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
+  rte_mempool* pool =
+      rte_pktmbuf_pool_create("bench_pool", flows + 1024, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
   std::vector<rte_mbuf*> pkts(flows);
   auto refill = [&] {
     for (uint32_t f = 0; f < flows; ++f) {
       rte_pktmbuf_reset(pkts[f]);
-      memcpy(rte_pktmbuf_append(pkts[f], uint16_t(templates[f].size())), templates[f].data(), templates[f].size());
+      memcpy(rte_pktmbuf_append(pkts[f], uint16_t(templates[f].size())), templates[f].data(),
+             templates[f].size());
     }
   };
   for (auto& m : pkts) m = rte_pktmbuf_alloc(pool);
@@ -115,7 +127,9 @@ int main(int argc, char** argv) {
     done += flows / kBurstSize * kBurstSize;
   }
   const double busy = double(cycles) / rte_get_tsc_hz();
-  std::printf("pipeline: routes %u, flows %u, %u-way: %.2f Mpps on one core (%.1f cycles/packet), %.1f%% forwarded\n",
-              routes, flows, ways, done / busy / 1e6, double(cycles) / done, 100.0 * forwarded / done);
+  std::printf(
+      "pipeline: routes %u, flows %u, %u-way: %.2f Mpps on one core (%.1f cycles/packet), %.1f%% "
+      "forwarded\n",
+      routes, flows, ways, done / busy / 1e6, double(cycles) / done, 100.0 * forwarded / done);
   return 0;
 }

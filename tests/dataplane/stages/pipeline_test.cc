@@ -1,11 +1,12 @@
 // ProcessBurst with real ForwardingTables, table-driven: {what, packet, expected port and rewrite,
 // or drop reason / punt class}. No ethdev: packets go in as mbufs and come out of TxBuffers.
+#include "dataplane/stages/pipeline.h"
+
 #include <gtest/gtest.h>
 #include <rte_ip.h>
 
 #include <functional>
 
-#include "dataplane/stages/pipeline.h"
 #include "tests/dataplane/stages/test_support.h"
 
 namespace weft::dp {
@@ -25,14 +26,21 @@ class PipelineTest : public ::testing::Test {
     tx_ = std::make_unique<TxBuffers>();
     ForwardingTables& t = *ts_->sw.tables;
     ts_->sw.ports.at(2).mtu = 1000;
-    Ok(t.WriteNeighbors("test", std::vector<NeighborWrite>{
-        {WriteOp::kAdd, {1, Ip("10.1.0.2"), Mac(0xb1), ""}},
-        {WriteOp::kAdd, {2, Ip("10.2.0.2"), Mac(0xb2), ""}},
-        {WriteOp::kAdd, {3, Ip("10.3.0.2"), Mac(0xb3), ""}},
-        {WriteOp::kAdd, {1, Ip("fe80::2"), Mac(0xc1), ""}}}, nullptr));
-    Ok(t.WriteGroups("test", std::vector<GroupWrite>{
-        {WriteOp::kAdd, {7, {{{1, Ip("10.1.0.2")}, 1}, {{3, Ip("10.3.0.2")}, 1}}, ""}}}, nullptr));
-    Ok(t.WriteLocalAddresses("test", std::vector<LocalAddressWrite>{{WriteOp::kAdd, {0, Prefix("10.0.0.1/24"), ""}}}, nullptr));
+    Ok(t.WriteNeighbors(
+        "test",
+        std::vector<NeighborWrite>{{WriteOp::kAdd, {1, Ip("10.1.0.2"), Mac(0xb1), ""}},
+                                   {WriteOp::kAdd, {2, Ip("10.2.0.2"), Mac(0xb2), ""}},
+                                   {WriteOp::kAdd, {3, Ip("10.3.0.2"), Mac(0xb3), ""}},
+                                   {WriteOp::kAdd, {1, Ip("fe80::2"), Mac(0xc1), ""}}},
+        nullptr));
+    Ok(t.WriteGroups(
+        "test",
+        std::vector<GroupWrite>{
+            {WriteOp::kAdd, {7, {{{1, Ip("10.1.0.2")}, 1}, {{3, Ip("10.3.0.2")}, 1}}, ""}}},
+        nullptr));
+    Ok(t.WriteLocalAddresses(
+        "test", std::vector<LocalAddressWrite>{{WriteOp::kAdd, {0, Prefix("10.0.0.1/24"), ""}}},
+        nullptr));
     auto nh = [](uint16_t port, const char* a) {
       RouteAction r;
       r.kind = RouteKind::kNexthop;
@@ -44,13 +52,17 @@ class PipelineTest : public ::testing::Test {
     group.group_id = 7;
     RouteAction drop;
     drop.kind = RouteKind::kDrop;
-    Ok(t.WriteRoutes("test", std::vector<RouteWrite>{
-        {WriteOp::kAdd, {0, Prefix("198.51.100.0/24"), nh(1, "10.1.0.2"), ""}},
-        {WriteOp::kAdd, {0, Prefix("198.51.101.0/24"), nh(2, "10.2.0.2"), ""}},
-        {WriteOp::kAdd, {0, Prefix("198.51.102.0/24"), nh(2, "10.2.0.99"), ""}},  // no neighbour: glean
-        {WriteOp::kAdd, {0, Prefix("198.51.103.0/24"), drop, ""}},
-        {WriteOp::kAdd, {0, Prefix("203.0.113.0/24"), group, ""}},
-        {WriteOp::kAdd, {0, Prefix("2001:db8:1::/48"), nh(1, "fe80::2"), ""}}}, nullptr));
+    Ok(t.WriteRoutes(
+        "test",
+        std::vector<RouteWrite>{
+            {WriteOp::kAdd, {0, Prefix("198.51.100.0/24"), nh(1, "10.1.0.2"), ""}},
+            {WriteOp::kAdd, {0, Prefix("198.51.101.0/24"), nh(2, "10.2.0.2"), ""}},
+            {WriteOp::kAdd,
+             {0, Prefix("198.51.102.0/24"), nh(2, "10.2.0.99"), ""}},  // no neighbour: glean
+            {WriteOp::kAdd, {0, Prefix("198.51.103.0/24"), drop, ""}},
+            {WriteOp::kAdd, {0, Prefix("203.0.113.0/24"), group, ""}},
+            {WriteOp::kAdd, {0, Prefix("2001:db8:1::/48"), nh(1, "fe80::2"), ""}}},
+        nullptr));
   }
   void TearDown() override { tx_->Clear(); }
   static void Ok(const absl::Status& s) { ASSERT_TRUE(s.ok()) << s; }
@@ -87,20 +99,53 @@ PacketSpec V4To(const char* dst, uint8_t ttl = 64) {
 }
 
 const PipelineCase kCases[] = {
-    {"routed to a single next hop", [] { return V4To("198.51.100.9"); }, Verdict::kForward, 1, 0, Mac(0xb1)},
-    {"vlan-tagged in, untagged out", [] { auto s = V4To("198.51.101.9"); s.vlan_tci = 5; return s; }, Verdict::kForward, 2, 0, Mac(0xb2)},
-    {"ipv6 over a link-local next hop", [] { PacketSpec s; s.ipv6 = true; s.src = "2001:db8::1"; s.dst = "2001:db8:1::5"; return s; },
+    {"routed to a single next hop", [] { return V4To("198.51.100.9"); }, Verdict::kForward, 1, 0,
+     Mac(0xb1)},
+    {"vlan-tagged in, untagged out",
+     [] {
+       auto s = V4To("198.51.101.9");
+       s.vlan_tci = 5;
+       return s;
+     },
+     Verdict::kForward, 2, 0, Mac(0xb2)},
+    {"ipv6 over a link-local next hop",
+     [] {
+       PacketSpec s;
+       s.ipv6 = true;
+       s.src = "2001:db8::1";
+       s.dst = "2001:db8:1::5";
+       return s;
+     },
      Verdict::kForward, 1, 0, Mac(0xc1)},
     {"no route", [] { return V4To("192.0.2.200"); }, Verdict::kDrop, uint8_t(DropReason::kNoRoute)},
-    {"blackhole route", [] { return V4To("198.51.103.1"); }, Verdict::kDrop, uint8_t(DropReason::kBlackhole)},
-    {"to a local address", [] { return V4To("10.0.0.1"); }, Verdict::kPunt, uint8_t(PuntClass::kLocal), 0},
-    {"ttl 1 to a local address is still local", [] { return V4To("10.0.0.1", 1); }, Verdict::kPunt, uint8_t(PuntClass::kLocal), 0},
-    {"ttl 1 expires", [] { return V4To("198.51.100.9", 1); }, Verdict::kPunt, uint8_t(PuntClass::kTtlExpired), 0},
-    {"ttl 0 expires", [] { return V4To("198.51.100.9", 0); }, Verdict::kPunt, uint8_t(PuntClass::kTtlExpired), 0},
-    {"unresolved next hop gleans to the egress TAP", [] { return V4To("198.51.102.9"); }, Verdict::kPunt, uint8_t(PuntClass::kGlean), 2},
-    {"frame above the egress MTU", [] { auto s = V4To("198.51.101.9"); s.payload = 1200; return s; }, Verdict::kDrop,
-     uint8_t(DropReason::kMtuExceeded)},
-    {"ipv6 hop limit 1", [] { PacketSpec s; s.ipv6 = true; s.src = "2001:db8::1"; s.dst = "2001:db8:1::5"; s.ttl = 1; return s; },
+    {"blackhole route", [] { return V4To("198.51.103.1"); }, Verdict::kDrop,
+     uint8_t(DropReason::kBlackhole)},
+    {"to a local address", [] { return V4To("10.0.0.1"); }, Verdict::kPunt,
+     uint8_t(PuntClass::kLocal), 0},
+    {"ttl 1 to a local address is still local", [] { return V4To("10.0.0.1", 1); }, Verdict::kPunt,
+     uint8_t(PuntClass::kLocal), 0},
+    {"ttl 1 expires", [] { return V4To("198.51.100.9", 1); }, Verdict::kPunt,
+     uint8_t(PuntClass::kTtlExpired), 0},
+    {"ttl 0 expires", [] { return V4To("198.51.100.9", 0); }, Verdict::kPunt,
+     uint8_t(PuntClass::kTtlExpired), 0},
+    {"unresolved next hop gleans to the egress TAP", [] { return V4To("198.51.102.9"); },
+     Verdict::kPunt, uint8_t(PuntClass::kGlean), 2},
+    {"frame above the egress MTU",
+     [] {
+       auto s = V4To("198.51.101.9");
+       s.payload = 1200;
+       return s;
+     },
+     Verdict::kDrop, uint8_t(DropReason::kMtuExceeded)},
+    {"ipv6 hop limit 1",
+     [] {
+       PacketSpec s;
+       s.ipv6 = true;
+       s.src = "2001:db8::1";
+       s.dst = "2001:db8:1::5";
+       s.ttl = 1;
+       return s;
+     },
      Verdict::kPunt, uint8_t(PuntClass::kTtlExpired), 0},
 };
 
@@ -113,7 +158,8 @@ TEST_F(PipelineTest, TableOfPackets) {
     PacketVerdict v = Run(in, &out);
     ASSERT_EQ(int(v.verdict), int(c.verdict)) << "reason " << int(v.reason);
     if (c.verdict == Verdict::kDrop) {
-      EXPECT_STREQ(DropReasonName(DropReason(v.reason)), DropReasonName(DropReason(c.reason_or_port)));
+      EXPECT_STREQ(DropReasonName(DropReason(v.reason)),
+                   DropReasonName(DropReason(c.reason_or_port)));
     }
     if (c.verdict == Verdict::kPunt) {
       EXPECT_STREQ(PuntClassName(PuntClass(v.reason)), PuntClassName(PuntClass(c.reason_or_port)));
@@ -128,7 +174,8 @@ TEST_F(PipelineTest, TableOfPackets) {
       const size_t in_l3 = spec.vlan_tci ? 18 : 14;
       ASSERT_EQ(got.size(), in.size() - (in_l3 - 14));
       EXPECT_EQ(0, memcmp(got.data(), c.dst_mac.addr_bytes, 6)) << "dst MAC = neighbour";
-      EXPECT_EQ(0, memcmp(got.data() + 6, Mac(uint8_t(0xa0 + v.port)).addr_bytes, 6)) << "src MAC = egress port";
+      EXPECT_EQ(0, memcmp(got.data() + 6, Mac(uint8_t(0xa0 + v.port)).addr_bytes, 6))
+          << "src MAC = egress port";
       EXPECT_EQ(got[12], spec.ipv6 ? 0x86 : 0x08);
       if (!spec.ipv6) {
         EXPECT_EQ(got[14 + 8], spec.ttl - 1);
@@ -212,7 +259,9 @@ TEST_F(PipelineTest, NeighbourResolutionTurnsGleanIntoForwarding) {
   EXPECT_EQ(int(Run(BuildPacket(V4To("198.51.102.9")), &out).verdict), int(Verdict::kPunt));
   rte_pktmbuf_free(out);
   tx_->Clear();
-  Ok(ts_->sw.tables->WriteNeighbors("test", std::vector<NeighborWrite>{{WriteOp::kAdd, {2, Ip("10.2.0.99"), Mac(0xbb), ""}}}, nullptr));
+  Ok(ts_->sw.tables->WriteNeighbors(
+      "test", std::vector<NeighborWrite>{{WriteOp::kAdd, {2, Ip("10.2.0.99"), Mac(0xbb), ""}}},
+      nullptr));
   PacketVerdict v = Run(BuildPacket(V4To("198.51.102.9")), &out);
   ASSERT_EQ(int(v.verdict), int(Verdict::kForward));
   EXPECT_EQ(v.port, 2);

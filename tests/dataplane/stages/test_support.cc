@@ -18,18 +18,29 @@ class EalEnvironment : public ::testing::Environment {
  public:
   void SetUp() override {
     const std::string prefix = "weft_dpcore_test_" + std::to_string(getpid());
-    std::vector<std::string> args = {"dpcore_test", "--no-huge", "-m", "256", "--no-pci", "--no-telemetry",
-                                     "--file-prefix", prefix, "--log-level=error", "-l", "0"};
+    std::vector<std::string> args = {"dpcore_test",
+                                     "--no-huge",
+                                     "-m",
+                                     "256",
+                                     "--no-pci",
+                                     "--no-telemetry",
+                                     "--file-prefix",
+                                     prefix,
+                                     "--log-level=error",
+                                     "-l",
+                                     "0"};
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     ASSERT_GE(rte_eal_init(static_cast<int>(argv.size()), argv.data()), 0)
         << "rte_eal_init failed: " << rte_strerror(rte_errno);
-    ASSERT_NE(TestPool(), nullptr) << "mbuf pool: " << rte_strerror(rte_errno);  // before tables take memory
+    ASSERT_NE(TestPool(), nullptr)
+        << "mbuf pool: " << rte_strerror(rte_errno);  // before tables take memory
   }
   void TearDown() override { rte_eal_cleanup(); }
 };
 
-[[maybe_unused]] ::testing::Environment* const kEal = ::testing::AddGlobalTestEnvironment(new EalEnvironment);
+[[maybe_unused]] ::testing::Environment* const kEal =
+    ::testing::AddGlobalTestEnvironment(new EalEnvironment);
 
 void Put16(std::vector<uint8_t>& b, size_t at, uint16_t v) {
   b[at] = uint8_t(v >> 8);
@@ -39,7 +50,8 @@ void Put16(std::vector<uint8_t>& b, size_t at, uint16_t v) {
 }  // namespace
 
 rte_mempool* TestPool() {
-  static rte_mempool* pool = rte_pktmbuf_pool_create("dpcore_test_pool", 2047, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+  static rte_mempool* pool = rte_pktmbuf_pool_create("dpcore_test_pool", 2047, 0, 0,
+                                                     RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
   return pool;
 }
 
@@ -55,7 +67,8 @@ IpAddress Ip(const std::string& text) {
 
 IpPrefix Prefix(const std::string& text) {
   size_t slash = text.find('/');
-  return IpPrefix{Ip(text.substr(0, slash)), static_cast<uint8_t>(std::stoi(text.substr(slash + 1)))};
+  return IpPrefix{Ip(text.substr(0, slash)),
+                  static_cast<uint8_t>(std::stoi(text.substr(slash + 1)))};
 }
 
 std::vector<uint8_t> BuildPacket(const PacketSpec& s) {
@@ -85,7 +98,8 @@ std::vector<uint8_t> BuildPacket(const PacketSpec& s) {
     b[l3 + 9] = s.proto;
     std::memcpy(&b[l3 + 12], src.bytes.data(), 4);
     std::memcpy(&b[l3 + 16], dst.bytes.data(), 4);
-    if (!s.ipv4_options.empty()) std::memcpy(&b[l3 + 20], s.ipv4_options.data(), s.ipv4_options.size());
+    if (!s.ipv4_options.empty())
+      std::memcpy(&b[l3 + 20], s.ipv4_options.data(), s.ipv4_options.size());
     FixIpv4Checksum(b, l3);
     l3 += ihl;
   } else {

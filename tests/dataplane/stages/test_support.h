@@ -19,8 +19,8 @@ namespace weft::dp::testing {
 
 rte_mempool* TestPool();  // created on first use, lives for the process
 
-rte_ether_addr Mac(uint8_t last);  // 02:00:00:00:00:<last>
-IpAddress Ip(const std::string& text);  // "10.0.0.1" or "2001:db8::1"
+rte_ether_addr Mac(uint8_t last);          // 02:00:00:00:00:<last>
+IpAddress Ip(const std::string& text);     // "10.0.0.1" or "2001:db8::1"
 IpPrefix Prefix(const std::string& text);  // "10.0.0.0/8"
 
 struct PacketSpec {

@@ -1,11 +1,11 @@
 // SwitchCounters: per-worker slots summed on read, names, group-member bindings.
+#include "dataplane/stats/counters.h"
+
 #include <gtest/gtest.h>
 
 #include <set>
 #include <string>
 #include <thread>
-
-#include "dataplane/stats/counters.h"
 
 namespace weft::dp {
 namespace {
@@ -18,7 +18,8 @@ TEST(CountersTest, NamesAreUniqueSnakeCase) {
     for (char c : n) EXPECT_TRUE((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_') << n;
     EXPECT_TRUE(names.insert(n).second) << n;
   }
-  for (size_t c = 0; c < kNumPuntClasses; ++c) EXPECT_STRNE(PuntClassName(static_cast<PuntClass>(c)), "unknown");
+  for (size_t c = 0; c < kNumPuntClasses; ++c)
+    EXPECT_STRNE(PuntClassName(static_cast<PuntClass>(c)), "unknown");
 }
 
 TEST(CountersTest, WorkersSumOnRead) {

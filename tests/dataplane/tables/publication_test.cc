@@ -46,7 +46,8 @@ TEST(PublicationTest, ReaderNeverSeesAWrongNextHopWhileRoutesChurn) {
     neighbors.push_back({WriteOp::kAdd, {1, Ip(NhAddr(1, i, 0)), NhMac(1, i, 0), ""}});
     base.push_back(Route(WriteOp::kAdd, absl::StrCat("10.", i, ".0.0/16"), 1, i, 0));
     for (int j = 0; j < kJ; ++j)
-      for (int level : {2, 3, 4}) neighbors.push_back({WriteOp::kAdd, {1, Ip(NhAddr(level, i, j)), NhMac(level, i, j), ""}});
+      for (int level : {2, 3, 4})
+        neighbors.push_back({WriteOp::kAdd, {1, Ip(NhAddr(level, i, j)), NhMac(level, i, j), ""}});
   }
   ASSERT_TRUE(t.WriteNeighbors("w", neighbors, nullptr).ok());
   ASSERT_TRUE(t.WriteRoutes("w", base, nullptr).ok());
@@ -61,7 +62,8 @@ TEST(PublicationTest, ReaderNeverSeesAWrongNextHopWhileRoutesChurn) {
     uint32_t ips[kI * kJ];
     uint64_t values[kI * kJ];
     for (int i = 0; i < kI; ++i)
-      for (int j = 0; j < kJ; ++j) ips[i * kJ + j] = Ip(absl::StrCat("10.", i, ".", j, ".200")).v4_host();
+      for (int j = 0; j < kJ; ++j)
+        ips[i * kJ + j] = Ip(absl::StrCat("10.", i, ".", j, ".200")).v4_host();
     while (!stop.load(std::memory_order_relaxed)) {
       const TablesSnapshot* s = t.snapshot();
       rte_fib_lookup_bulk(s->fib4, ips, values, kI * kJ);
@@ -100,13 +102,18 @@ TEST(PublicationTest, ReaderNeverSeesAWrongNextHopWhileRoutesChurn) {
       const int i = k / kJ, j = k % kJ;
       if (rng() % 2) {
         const std::string p = absl::StrCat("10.", i, ".", j, ".0/24");
-        if (state24[k] == 0) batch.push_back(Route(WriteOp::kAdd, p, state24[k] = 2, i, j));
-        else if (rng() % 2) batch.push_back(Route(WriteOp::kReplace, p, state24[k] = 5 - state24[k], i, j));
-        else batch.push_back({WriteOp::kDelete, {0, Prefix(p), {}, ""}}), state24[k] = 0;
+        if (state24[k] == 0)
+          batch.push_back(Route(WriteOp::kAdd, p, state24[k] = 2, i, j));
+        else if (rng() % 2)
+          batch.push_back(Route(WriteOp::kReplace, p, state24[k] = 5 - state24[k], i, j));
+        else
+          batch.push_back({WriteOp::kDelete, {0, Prefix(p), {}, ""}}), state24[k] = 0;
       } else {
         const std::string p = absl::StrCat("10.", i, ".", j, ".128/25");
-        if (state25[k] == 0) batch.push_back(Route(WriteOp::kAdd, p, state25[k] = 4, i, j));
-        else batch.push_back({WriteOp::kDelete, {0, Prefix(p), {}, ""}}), state25[k] = 0;
+        if (state25[k] == 0)
+          batch.push_back(Route(WriteOp::kAdd, p, state25[k] = 4, i, j));
+        else
+          batch.push_back({WriteOp::kDelete, {0, Prefix(p), {}, ""}}), state25[k] = 0;
       }
     }
     std::vector<absl::Status> results;

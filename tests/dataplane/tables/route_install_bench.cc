@@ -6,8 +6,8 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <ctime>
 #include <cstdio>
+#include <ctime>
 #include <random>
 #include <string>
 #include <vector>
@@ -23,8 +23,11 @@ namespace {
 // Approximate shares of the public IPv4 BGP table (DESIGN.md).
 int DrawLength(std::mt19937& rng) {
   const double u = std::uniform_real_distribution<double>(0, 1)(rng);
-  struct Share { double p; int len; };
-  static const Share kShares[] = {{0.60, 24}, {0.12, 23}, {0.115, 22}, {0.05, 21}, {0.04, 20},
+  struct Share {
+    double p;
+    int len;
+  };
+  static const Share kShares[] = {{0.60, 24},  {0.12, 23},  {0.115, 22}, {0.05, 21},  {0.04, 20},
                                   {0.025, 19}, {0.012, 16}, {0.006, 18}, {0.006, 17}, {0.004, 15},
                                   {0.003, 14}, {0.003, 25}, {0.002, 13}, {0.002, 12}, {0.002, 26},
                                   {0.002, 32}, {0.001, 11}, {0.001, 10}, {0.001, 28}, {0.001, 30}};
@@ -42,8 +45,9 @@ int main(int argc, char** argv) {
   const size_t num_routes = argc > 1 ? std::stoul(argv[1]) : 1'000'000;
   const int num_nexthops = argc > 2 ? std::stoi(argv[2]) : 16;
   std::string prefix = "weft_route_bench_" + std::to_string(getpid());
-  std::vector<std::string> args = {"bench", "--no-huge", "-m", "2048", "--no-pci", "--no-telemetry",
-                                   "--file-prefix", prefix, "--log-level=error", "-l", "0"};
+  std::vector<std::string> args = {
+      "bench", "--no-huge",         "-m", "2048", "--no-pci", "--no-telemetry", "--file-prefix",
+      prefix,  "--log-level=error", "-l", "0"};
   std::vector<char*> eal_argv;
   for (auto& a : args) eal_argv.push_back(a.data());
   if (rte_eal_init(int(eal_argv.size()), eal_argv.data()) < 0) {
@@ -64,7 +68,9 @@ int main(int argc, char** argv) {
   ForwardingTables& t = **created;
   std::vector<NeighborWrite> neighbors;
   for (int n = 0; n < num_nexthops; ++n)
-    neighbors.push_back({WriteOp::kAdd, {uint16_t(n % 4), IpAddress::V4(0x0aff0001 + n), {{2, 0, 0, 0, 1, uint8_t(n)}}, ""}});
+    neighbors.push_back(
+        {WriteOp::kAdd,
+         {uint16_t(n % 4), IpAddress::V4(0x0aff0001 + n), {{2, 0, 0, 0, 1, uint8_t(n)}}, ""}});
   if (!t.WriteNeighbors("bench", neighbors, nullptr).ok()) return 1;
 
   std::mt19937 rng(7);
@@ -94,7 +100,8 @@ int main(int argc, char** argv) {
   const auto t0 = std::chrono::steady_clock::now();
   for (size_t off = 0; off < routes.size(); off += kMaxBatchEntries) {
     const size_t n = std::min<size_t>(kMaxBatchEntries, routes.size() - off);
-    absl::Status s = t.WriteRoutes("bench", std::span<const RouteWrite>(routes.data() + off, n), nullptr);
+    absl::Status s =
+        t.WriteRoutes("bench", std::span<const RouteWrite>(routes.data() + off, n), nullptr);
     if (!s.ok()) {
       std::fprintf(stderr, "batch at %zu: %s\n", off, std::string(s.message()).c_str());
       return 1;
@@ -111,9 +118,12 @@ int main(int argc, char** argv) {
     rte_fib_lookup_bulk(t.snapshot()->fib4, &ip, &v, 1);
     ok += t.snapshot()->GroupFor(v) != nullptr;
   }
-  std::printf("route install: %zu IPv4 routes in %.2f s wall, %.2f s CPU (%.0f routes/s wall, %.2f us CPU/route "
-              "incl. both FIB copies); sample lookups %zu/%zu found\n",
-              routes.size(), secs, cpu_secs, routes.size() / secs, cpu_secs * 1e6 / routes.size(), ok, sample);
+  std::printf(
+      "route install: %zu IPv4 routes in %.2f s wall, %.2f s CPU (%.0f routes/s wall, %.2f us "
+      "CPU/route "
+      "incl. both FIB copies); sample lookups %zu/%zu found\n",
+      routes.size(), secs, cpu_secs, routes.size() / secs, cpu_secs * 1e6 / routes.size(), ok,
+      sample);
   created->reset();
   rte_eal_cleanup();
   return ok == sample ? 0 : 1;

@@ -25,7 +25,9 @@ RouteAction Group(uint32_t id) {
   a.group_id = id;
   return a;
 }
-RouteWrite Add(const char* prefix, RouteAction a, WriteOp op = WriteOp::kAdd) { return {op, {0, Prefix(prefix), a, ""}}; }
+RouteWrite Add(const char* prefix, RouteAction a, WriteOp op = WriteOp::kAdd) {
+  return {op, {0, Prefix(prefix), a, ""}};
+}
 RouteWrite Del(const char* prefix) { return {WriteOp::kDelete, {0, Prefix(prefix), {}, ""}}; }
 
 class TablesTest : public ::testing::Test {
@@ -69,9 +71,11 @@ class TablesTest : public ::testing::Test {
 };
 
 TEST_F(TablesTest, Ipv4LongestMatchAndFallback) {
-  ASSERT_TRUE(Routes({Add("10.0.0.0/8", Nh(1, "192.0.2.1")), Add("10.1.0.0/16", Nh(2, "192.0.2.2")),
-                      Add("10.1.1.0/24", Nh(3, "192.0.2.3")), Add("10.1.1.128/25", Nh(0, "192.0.2.4")),
-                      Add("10.1.1.77/32", Nh(2, "192.0.2.2"))}).ok());
+  ASSERT_TRUE(
+      Routes({Add("10.0.0.0/8", Nh(1, "192.0.2.1")), Add("10.1.0.0/16", Nh(2, "192.0.2.2")),
+              Add("10.1.1.0/24", Nh(3, "192.0.2.3")), Add("10.1.1.128/25", Nh(0, "192.0.2.4")),
+              Add("10.1.1.77/32", Nh(2, "192.0.2.2"))})
+          .ok());
   EXPECT_EQ(Fib("10.200.0.1"), 1);
   EXPECT_EQ(Fib("10.1.200.1"), 2);
   EXPECT_EQ(Fib("10.1.1.1"), 3);
@@ -98,8 +102,11 @@ TEST_F(TablesTest, Ipv4LongestMatchAndFallback) {
 }
 
 TEST_F(TablesTest, Ipv6LongestMatchAndFallback) {
-  ASSERT_TRUE(Routes({Add("2001:db8::/32", Nh(1, "fe80::1")), Add("2001:db8:1::/48", Nh(2, "fe80::2")),
-                      Add("2001:db8:1:2::/64", Nh(3, "2001:db8:ffff::3")), Add("2001:db8:1:2::8/127", Nh(0, "fe80::4"))}).ok());
+  ASSERT_TRUE(
+      Routes({Add("2001:db8::/32", Nh(1, "fe80::1")), Add("2001:db8:1::/48", Nh(2, "fe80::2")),
+              Add("2001:db8:1:2::/64", Nh(3, "2001:db8:ffff::3")),
+              Add("2001:db8:1:2::8/127", Nh(0, "fe80::4"))})
+          .ok());
   EXPECT_EQ(Fib("2001:db8:9::1"), 1);
   EXPECT_EQ(Fib("2001:db8:1:9::1"), 2);
   EXPECT_EQ(Fib("2001:db8:1:2::1"), 3);
@@ -122,7 +129,9 @@ TEST_F(TablesTest, ReplaceUnchangedTouchesNothing) {
 }
 
 TEST_F(TablesTest, InvalidBatchNamesEntryAndFieldAndChangesNothing) {
-  ASSERT_TRUE(Routes({Add("10.0.0.0/8", Nh(1, "192.0.2.1")), Add("172.16.0.0/12", Nh(1, "192.0.2.1"))}).ok());
+  ASSERT_TRUE(
+      Routes({Add("10.0.0.0/8", Nh(1, "192.0.2.1")), Add("172.16.0.0/12", Nh(1, "192.0.2.1"))})
+          .ok());
   ASSERT_TRUE(Routes({Add("192.168.0.0/16", Nh(1, "192.0.2.1"))}, "b").ok());
   struct Case {
     std::vector<RouteWrite> writes;
@@ -134,21 +143,33 @@ TEST_F(TablesTest, InvalidBatchNamesEntryAndFieldAndChangesNothing) {
   RouteWrite too_long = Add("10.5.0.0/16", Nh(1, "192.0.2.1"));
   too_long.route.prefix.length = 33;
   const std::vector<Case> cases = {
-      {{Add("10.5.0.0/16", Nh(1, "192.0.2.1")), Add("10.6.0.0/16", Nh(2, "192.0.2.1")), Add("10.7.0.0/16", Nh(1, "192.0.2.1")),
-        Add("10.8.1.0/16", Nh(1, "192.0.2.1"))},
-       absl::StatusCode::kInvalidArgument, "writes[3].route.prefix: host bits set beyond /16"},
-      {{Add("10.5.0.0/16", Nh(1, "192.0.2.1")), Add("10.9.0.0/16", Group(42))}, absl::StatusCode::kNotFound,
+      {{Add("10.5.0.0/16", Nh(1, "192.0.2.1")), Add("10.6.0.0/16", Nh(2, "192.0.2.1")),
+        Add("10.7.0.0/16", Nh(1, "192.0.2.1")), Add("10.8.1.0/16", Nh(1, "192.0.2.1"))},
+       absl::StatusCode::kInvalidArgument,
+       "writes[3].route.prefix: host bits set beyond /16"},
+      {{Add("10.5.0.0/16", Nh(1, "192.0.2.1")), Add("10.9.0.0/16", Group(42))},
+       absl::StatusCode::kNotFound,
        "writes[1].route.action.group_id: group 42 not found"},
-      {{Add("10.5.0.0/16", Nh(9, "192.0.2.1"))}, absl::StatusCode::kInvalidArgument,
+      {{Add("10.5.0.0/16", Nh(9, "192.0.2.1"))},
+       absl::StatusCode::kInvalidArgument,
        "writes[0].route.action.nexthop.port: port 9 out of range (switch has 4 ports)"},
-      {{Add("10.5.0.0/16", Nh(1, "192.0.2.1")), Del("10.5.0.0/16")}, absl::StatusCode::kInvalidArgument,
+      {{Add("10.5.0.0/16", Nh(1, "192.0.2.1")), Del("10.5.0.0/16")},
+       absl::StatusCode::kInvalidArgument,
        "writes[1].route.prefix: 10.5.0.0/16 duplicates writes[0]"},
-      {{bad_table}, absl::StatusCode::kInvalidArgument, "writes[0].route.table_id: table 3 does not exist (only table 0)"},
-      {{too_long}, absl::StatusCode::kInvalidArgument, "writes[0].route.prefix: length /33 exceeds 32"},
-      {{Add("10.5.0.0/16", Nh(1, "192.0.2.1")), Add("10.0.0.0/8", Nh(2, "192.0.2.1"))}, absl::StatusCode::kAlreadyExists,
+      {{bad_table},
+       absl::StatusCode::kInvalidArgument,
+       "writes[0].route.table_id: table 3 does not exist (only table 0)"},
+      {{too_long},
+       absl::StatusCode::kInvalidArgument,
+       "writes[0].route.prefix: length /33 exceeds 32"},
+      {{Add("10.5.0.0/16", Nh(1, "192.0.2.1")), Add("10.0.0.0/8", Nh(2, "192.0.2.1"))},
+       absl::StatusCode::kAlreadyExists,
        "writes[1].route.prefix: 10.0.0.0/8 already exists"},
-      {{Del("10.99.0.0/16")}, absl::StatusCode::kNotFound, "writes[0].route.prefix: 10.99.0.0/16 not found"},
-      {{Add("10.5.0.0/16", Nh(1, "192.0.2.1")), Del("192.168.0.0/16")}, absl::StatusCode::kFailedPrecondition,
+      {{Del("10.99.0.0/16")},
+       absl::StatusCode::kNotFound,
+       "writes[0].route.prefix: 10.99.0.0/16 not found"},
+      {{Add("10.5.0.0/16", Nh(1, "192.0.2.1")), Del("192.168.0.0/16")},
+       absl::StatusCode::kFailedPrecondition,
        "writes[1].route.prefix: 192.168.0.0/16 is owned by \"b\""},
   };
   for (const Case& c : cases) {
@@ -171,7 +192,8 @@ TEST_F(TablesTest, FibFullRollsBackTheWholeBatch) {
   std::vector<RouteWrite> w;
   std::vector<std::string> prefixes;
   const uint32_t n = testing::SmallTablesOptions().ipv4_tbl8_groups + 1;
-  for (uint32_t i = 0; i < n; ++i) prefixes.push_back("11." + std::to_string(i / 256) + "." + std::to_string(i % 256) + ".0/25");
+  for (uint32_t i = 0; i < n; ++i)
+    prefixes.push_back("11." + std::to_string(i / 256) + "." + std::to_string(i % 256) + ".0/25");
   for (const auto& p : prefixes) w.push_back(Add(p.c_str(), Nh(2, "192.0.2.2")));
   absl::Status s = Routes(w);
   EXPECT_EQ(s.code(), absl::StatusCode::kResourceExhausted) << s;
@@ -191,7 +213,9 @@ TEST_F(TablesTest, FibFullRollsBackTheWholeBatch) {
 
 TEST_F(TablesTest, GroupsValidateAndReferenceCount) {
   std::vector<absl::Status> res;
-  auto groups = [&](std::vector<GroupWrite> w, const std::string& owner = "a") { return t_->WriteGroups(owner, w, &res); };
+  auto groups = [&](std::vector<GroupWrite> w, const std::string& owner = "a") {
+    return t_->WriteGroups(owner, w, &res);
+  };
   GroupEntry g{5, {{{1, Ip("192.0.2.1")}, 1}, {{2, Ip("192.0.2.2")}, 3}}, ""};
   ASSERT_TRUE(groups({{WriteOp::kAdd, g}}).ok());
   GroupEntry bad = g;
@@ -200,10 +224,12 @@ TEST_F(TablesTest, GroupsValidateAndReferenceCount) {
   absl::Status s = groups({{WriteOp::kAdd, bad}});
   EXPECT_EQ(s.message(), "writes[0].group.members[1].weight: 0 not in 1..255");
   bad.members[1] = bad.members[0];
-  EXPECT_EQ(groups({{WriteOp::kAdd, bad}}).message(), "writes[0].group.members[1].nexthop: duplicates members[0]");
+  EXPECT_EQ(groups({{WriteOp::kAdd, bad}}).message(),
+            "writes[0].group.members[1].nexthop: duplicates members[0]");
   bad.members.clear();
   EXPECT_EQ(groups({{WriteOp::kAdd, bad}}).code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(groups({{WriteOp::kReplace, g}}, "other").code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(groups({{WriteOp::kReplace, g}}, "other").code(),
+            absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(t_->ListGroups().size(), 1u);
 
   ASSERT_TRUE(Routes({Add("10.0.0.0/8", Group(5))}).ok());
@@ -217,21 +243,31 @@ TEST_F(TablesTest, GroupsValidateAndReferenceCount) {
 }
 
 TEST_F(TablesTest, LocalAddressPuntsAndYieldsBackToTheRoute) {
-  ASSERT_TRUE(Routes({Add("10.0.0.0/24", Nh(1, "10.0.0.2")), Add("10.0.0.1/32", Nh(2, "10.0.0.9"))}).ok());
+  ASSERT_TRUE(
+      Routes({Add("10.0.0.0/24", Nh(1, "10.0.0.2")), Add("10.0.0.1/32", Nh(2, "10.0.0.9"))}).ok());
   std::vector<absl::Status> res;
-  ASSERT_TRUE(t_->WriteLocalAddresses("a", std::vector<LocalAddressWrite>{{WriteOp::kAdd, {0, Prefix("10.0.0.1/24"), ""}}}, &res).ok());
+  ASSERT_TRUE(t_->WriteLocalAddresses(
+                    "a",
+                    std::vector<LocalAddressWrite>{{WriteOp::kAdd, {0, Prefix("10.0.0.1/24"), ""}}},
+                    &res)
+                  .ok());
   EXPECT_EQ(Fib("10.0.0.1"), -3);
   EXPECT_EQ(Fib("10.0.0.2"), 1);
   EXPECT_EQ(t_->LookupRoute(0, Ip("10.0.0.1"))->action.kind, RouteKind::kPunt);
-  ASSERT_TRUE(t_->WriteLocalAddresses("a", std::vector<LocalAddressWrite>{{WriteOp::kDelete, {0, Prefix("10.0.0.1/24"), ""}}}, &res).ok());
+  ASSERT_TRUE(
+      t_->WriteLocalAddresses(
+            "a", std::vector<LocalAddressWrite>{{WriteOp::kDelete, {0, Prefix("10.0.0.1/24"), ""}}},
+            &res)
+          .ok());
   EXPECT_EQ(Fib("10.0.0.1"), 2) << "the /32 route answers again";
   EXPECT_EQ(t_->ListLocalAddresses().size(), 0u);
 }
 
 TEST_F(TablesTest, NeighborsValidate) {
   std::vector<absl::Status> res;
-  std::vector<NeighborWrite> w = {{WriteOp::kAdd, {1, Ip("10.0.0.2"), Mac(1), ""}},
-                                  {WriteOp::kAdd, {1, Ip("10.0.0.3"), rte_ether_addr{{1, 0, 0, 0, 0, 1}}, ""}}};
+  std::vector<NeighborWrite> w = {
+      {WriteOp::kAdd, {1, Ip("10.0.0.2"), Mac(1), ""}},
+      {WriteOp::kAdd, {1, Ip("10.0.0.3"), rte_ether_addr{{1, 0, 0, 0, 0, 1}}, ""}}};
   absl::Status s = t_->WriteNeighbors("a", w, &res);
   EXPECT_EQ(s.message(), "writes[1].neighbor.mac: not a unicast MAC");
   EXPECT_TRUE(t_->ListNeighbors().empty());

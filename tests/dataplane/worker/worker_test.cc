@@ -2,6 +2,8 @@
 // out of port 1's tx ring rewritten, punts land on the punt ring, the inject ring drains out of
 // its port, table writes complete while the worker runs (it reports quiescent states), and an
 // idle worker backs off to sleeping (well under 5% of a core).
+#include "dataplane/worker/worker.h"
+
 #include <gtest/gtest.h>
 #include <pthread.h>
 #include <rte_eth_ring.h>
@@ -12,7 +14,6 @@
 #include <chrono>
 #include <thread>
 
-#include "dataplane/worker/worker.h"
 #include "tests/dataplane/stages/test_support.h"
 
 namespace weft::dp {
@@ -32,14 +33,17 @@ struct RingPort {
 
 RingPort MakeRingPort(const std::string& name) {
   RingPort p;
-  p.rx = rte_ring_create((name + "_rx").c_str(), 1024, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
-  p.tx = rte_ring_create((name + "_tx").c_str(), 1024, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+  p.rx =
+      rte_ring_create((name + "_rx").c_str(), 1024, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+  p.tx =
+      rte_ring_create((name + "_tx").c_str(), 1024, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
   int id = rte_eth_from_rings(name.c_str(), &p.rx, 1, &p.tx, 1, SOCKET_ID_ANY);
   EXPECT_GE(id, 0);
   p.ethdev = static_cast<uint16_t>(id);
   rte_eth_conf conf{};
   EXPECT_EQ(rte_eth_dev_configure(p.ethdev, 1, 1, &conf), 0);
-  EXPECT_EQ(rte_eth_rx_queue_setup(p.ethdev, 0, 1024, SOCKET_ID_ANY, nullptr, testing::TestPool()), 0);
+  EXPECT_EQ(rte_eth_rx_queue_setup(p.ethdev, 0, 1024, SOCKET_ID_ANY, nullptr, testing::TestPool()),
+            0);
   EXPECT_EQ(rte_eth_tx_queue_setup(p.ethdev, 0, 1024, SOCKET_ID_ANY, nullptr), 0);
   EXPECT_EQ(rte_eth_dev_start(p.ethdev), 0);
   return p;
@@ -69,13 +73,19 @@ TEST(WorkerTest, ForwardsPuntsInjectsAndSleepsWhenIdle) {
   testing::TestSwitch ts(2, 1);
   RingPort rp[2] = {MakeRingPort(tag + "p0"), MakeRingPort(tag + "p1")};
   rte_ring* punt = rte_ring_create((tag + "punt").c_str(), 64, SOCKET_ID_ANY, RING_F_SC_DEQ);
-  rte_ring* inject = rte_ring_create((tag + "inj").c_str(), 64, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+  rte_ring* inject =
+      rte_ring_create((tag + "inj").c_str(), 64, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
   for (int i = 0; i < 2; ++i) ts.sw.ports.at(i).ethdev_id = rp[i].ethdev;
   ts.sw.ports.at(0).punt_ring = punt;
   ts.sw.ports.at(1).inject_ring = inject;
   ForwardingTables& t = *ts.sw.tables;
-  ASSERT_TRUE(t.WriteNeighbors("t", std::vector<NeighborWrite>{{WriteOp::kAdd, {1, Ip("10.1.0.2"), Mac(0xb1), ""}}}, nullptr).ok());
-  RouteWrite r{WriteOp::kAdd, {0, Prefix("198.51.100.0/24"), {RouteKind::kNexthop, 0, {1, Ip("10.1.0.2")}}, ""}};
+  ASSERT_TRUE(t.WriteNeighbors(
+                   "t",
+                   std::vector<NeighborWrite>{{WriteOp::kAdd, {1, Ip("10.1.0.2"), Mac(0xb1), ""}}},
+                   nullptr)
+                  .ok());
+  RouteWrite r{WriteOp::kAdd,
+               {0, Prefix("198.51.100.0/24"), {RouteKind::kNexthop, 0, {1, Ip("10.1.0.2")}}, ""}};
   ASSERT_TRUE(t.WriteRoutes("t", std::vector<RouteWrite>{r}, nullptr).ok());
 
   std::atomic<bool> stop{false};
@@ -103,7 +113,8 @@ TEST(WorkerTest, ForwardsPuntsInjectsAndSleepsWhenIdle) {
   rte_pktmbuf_free_bulk(out, n);
 
   // A table write completes while the worker runs (it reports quiescent states or sleeps offline).
-  RouteWrite r2{WriteOp::kAdd, {0, Prefix("198.51.101.0/24"), {RouteKind::kNexthop, 0, {1, Ip("10.1.0.2")}}, ""}};
+  RouteWrite r2{WriteOp::kAdd,
+                {0, Prefix("198.51.101.0/24"), {RouteKind::kNexthop, 0, {1, Ip("10.1.0.2")}}, ""}};
   ASSERT_TRUE(t.WriteRoutes("t", std::vector<RouteWrite>{r2}, nullptr).ok());
 
   // Punt: an ARP request reaches port 0's punt ring.
@@ -120,7 +131,8 @@ TEST(WorkerTest, ForwardsPuntsInjectsAndSleepsWhenIdle) {
   ASSERT_EQ(rte_ring_enqueue(inject, testing::ToMbuf(frame)), 0);
   ASSERT_TRUE(WaitFor([&] { return rte_ring_count(rp[1].tx) == 1; }));
   n = rte_ring_dequeue_burst(rp[1].tx, reinterpret_cast<void**>(out), 128, nullptr);
-  EXPECT_EQ(0, memcmp(rte_pktmbuf_mtod(out[0], uint8_t*), frame.data(), frame.size())) << "injected frames leave unchanged";
+  EXPECT_EQ(0, memcmp(rte_pktmbuf_mtod(out[0], uint8_t*), frame.data(), frame.size()))
+      << "injected frames leave unchanged";
   rte_pktmbuf_free_bulk(out, n);
 
   PortCounterValues p0 = ts.sw.counters->ReadPort(0), p1 = ts.sw.counters->ReadPort(1);
@@ -144,7 +156,8 @@ TEST(WorkerTest, ForwardsPuntsInjectsAndSleepsWhenIdle) {
   const auto wall0 = std::chrono::steady_clock::now();
   std::this_thread::sleep_for(std::chrono::milliseconds(1000));
   const double cpu = ThreadCpuSeconds(worker.native_handle()) - cpu0;
-  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
+  const double wall =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
   std::printf("idle worker: %.2f%% of a core\n", 100.0 * cpu / wall);
   EXPECT_LT(cpu / wall, 0.05);
 
