@@ -8,7 +8,8 @@
 # Rates: tx packets/s of the net_null port, best 1 s window after warm-up (other engineers' jobs
 # share the cores and can only lower a window), median shown beside it; l3fwd runs before and
 # after Weft and its best run counts. The forwarding thread of each program runs SCHED_FIFO on
-# CPU 1 (bench_realtime; RT=0 turns that off); its other threads keep their normal priority.
+# CPU 1 (bench_realtime), and timed route installation (weft's control threads, the API client,
+# the kernel's ip -batch) SCHED_FIFO on CPU 0; RT=0 turns both off.
 # The last line is `dataplane/l3fwd throughput ratio: R`, R the lower single-next-hop ratio.
 # Environment: WARMUP (s, 2), WINDOW (1 s windows, 5), CASES ("a b"), ROUTES_B (1000000),
 # FLOWS_B (131072), NEIGHBORS (8), ECMP_GROUPS (64), WEFT_BENCH_BUILD (build dir, build-bench),
@@ -164,7 +165,8 @@ run_kernel_install() {
   awk -v n="$NEIGHBORS" '{printf "route add %s via 10.255.0.%d dev k0\n", $1, (NR - 1) % n + 1}' \
     "$work/$c/routes_v4.txt" >"$batch"
   start=$(date +%s.%N)
-  ip -n "$ns" -batch "$batch"
+  bench_rt_control "$SAMPLER_CPU"
+  "${BENCH_RT_CONTROL[@]}" ip -n "$ns" -batch "$batch"
   secs=$(bench_calc "$(date +%s.%N) - $start")
   n=$(ip -n "$ns" route show | grep -c ' via ')
   ip netns del "$ns"

@@ -48,8 +48,10 @@ run_weft() {
   mkdir -p "$run"
   socket="unix:$run/dataplane.sock"
   weft_config "$c" "$prefix" "$run" >"$run/dataplane.json"
-  # Main lcore and control threads (API, counters) on the sampler's CPU; the worker on FWD_CPU.
-  bench_start "$logs/weft-$c.log" taskset -c "$SAMPLER_CPU" "$weft" --config "$run/dataplane.json"
+  # Main lcore and control threads (API, counters) on the sampler's CPU, real-time so that route
+  # installation is timed as if alone; the worker on FWD_CPU.
+  bench_rt_control "$SAMPLER_CPU"
+  bench_start "$logs/weft-$c.log" "${BENCH_RT_CONTROL[@]}" "$weft" --config "$run/dataplane.json"
   pid=$BENCH_LAST_PID
   bench_realtime "$pid" "$FWD_CPU"
   for ((i = 0; i < 600; i++)); do
@@ -63,7 +65,7 @@ run_weft() {
     bench_stop "$pid"
     return 1
   fi
-  local program=("$loader" --socket "$socket" --port Ethernet4 --neighbors "$NEIGHBORS")
+  local program=("${BENCH_RT_CONTROL[@]}" "$loader" --socket "$socket" --port Ethernet4 --neighbors "$NEIGHBORS")
   local routes="$work/$c/routes_v4.txt"
 
   out=$("${program[@]}" --routes "$routes") || { bench_stop "$pid"; return 1; }

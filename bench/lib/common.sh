@@ -79,3 +79,12 @@ bench_netns() {
   BENCH_NETNS+=("$BENCH_NS")
   ip netns add "$BENCH_NS"
 }
+
+# Command prefix for control work that is timed (route installation: the API server, its client,
+# the kernel's ip -batch): SCHED_FIFO 1 on CPU 0, so the figure is the program's, not the share of
+# CPU 0 left by others' compile jobs. Empty when RT=0.
+bench_rt_control() {
+  BENCH_RT_CONTROL=()
+  [[ ${RT:-1} == 1 ]] && BENCH_RT_CONTROL=(chrt -f 1 taskset -c "$1")
+  [[ ${RT:-1} == 1 ]] || BENCH_RT_CONTROL=(taskset -c "$1")
+}
