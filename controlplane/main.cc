@@ -21,7 +21,7 @@
 #include "controlplane/api/routing_service.h"
 #include "controlplane/config/weftd_config.h"
 #include "controlplane/fpm/fpm_server.h"
-#include "controlplane/kernel/neighbor_monitor.h"
+#include "controlplane/kernel/kernel_monitor.h"
 #include "controlplane/programmer/grpc_dataplane_client.h"
 #include "controlplane/programmer/programmer_loop.h"
 
@@ -92,8 +92,9 @@ int Run(int argc, char** argv) {
     rib.Set(RouteSource::kStatic, key, action);
   }
   NeighborTable neighbors;
+  AddressTable addresses;
   GrpcDataplaneClient client(settings->dataplane_address);
-  Programmer programmer(rib, rib_mutex, client, settings->owner, &neighbors);
+  Programmer programmer(rib, rib_mutex, client, settings->owner, &neighbors, &addresses);
   ProgrammerLoop loop(programmer, settings->startup_hold);
   fpm::FpmState fpm_state(rib, PortOfIfindex);
   std::unique_ptr<fpm::FpmServer> fpm_server;
@@ -108,8 +109,9 @@ int Run(int argc, char** argv) {
       return 1;
     }
   }
-  NeighborMonitor neighbor_monitor(neighbors, rib_mutex, PortOfIfindex, [&loop] { loop.Notify(); });
-  if (absl::Status s = neighbor_monitor.Start(); !s.ok()) {
+  KernelMonitor kernel_monitor(neighbors, addresses, rib_mutex, PortOfIfindex,
+                               [&loop] { loop.Notify(); });
+  if (absl::Status s = kernel_monitor.Start(); !s.ok()) {
     fprintf(stderr, "weftd: %s\n", std::string(s.message()).c_str());
     return 1;
   }
@@ -133,7 +135,7 @@ int Run(int argc, char** argv) {
   }
 
   std::thread programmer_thread([&loop] { loop.Run(); });
-  std::thread neighbor_thread([&] { neighbor_monitor.Run(); });
+  std::thread kernel_thread([&] { kernel_monitor.Run(); });
   std::thread fpm_thread;
   if (fpm_server) fpm_thread = std::thread([&] { fpm_server->Run(); });
   fprintf(stderr,
@@ -154,8 +156,8 @@ int Run(int argc, char** argv) {
     fpm_server->Stop();
     fpm_thread.join();
   }
-  neighbor_monitor.Stop();
-  neighbor_thread.join();
+  kernel_monitor.Stop();
+  kernel_thread.join();
   loop.Stop();
   programmer_thread.join();
   return 0;

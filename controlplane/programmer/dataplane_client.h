@@ -27,6 +27,10 @@ class DataplaneClient {
       const std::string& owner) = 0;
   virtual absl::Status WriteNeighbors(const dpv1::WriteNeighborsRequest& request) = 0;
   virtual absl::StatusOr<std::vector<dpv1::Neighbor>> ListNeighbors(const std::string& owner) = 0;
+  virtual absl::Status WriteLocalAddresses(const dpv1::WriteLocalAddressesRequest& request) = 0;
+  // Only the entries of `owner`.
+  virtual absl::StatusOr<std::vector<dpv1::LocalAddress>> ListLocalAddresses(
+      const std::string& owner) = 0;
 };
 
 // True for errors that say nothing about the entries (the data plane was not reached).

@@ -31,6 +31,7 @@ GrpcDataplaneClient::GrpcDataplaneClient(const std::string& target,
   routes_ = dpv1::RouteService::NewStub(channel_);
   groups_ = dpv1::NexthopGroupService::NewStub(channel_);
   neighbors_ = dpv1::NeighborService::NewStub(channel_);
+  locals_ = dpv1::LocalAddressService::NewStub(channel_);
 }
 
 absl::StatusOr<dpv1::GetInfoResponse> GrpcDataplaneClient::GetInfo() {
@@ -103,6 +104,28 @@ absl::StatusOr<std::vector<dpv1::Neighbor>> GrpcDataplaneClient::ListNeighbors(
   grpc::Status s = neighbors_->ListNeighbors(&ctx, request, &response);
   if (!s.ok()) return FromGrpc(s);
   return std::vector<dpv1::Neighbor>(response.neighbors().begin(), response.neighbors().end());
+}
+
+absl::Status GrpcDataplaneClient::WriteLocalAddresses(
+    const dpv1::WriteLocalAddressesRequest& request) {
+  grpc::ClientContext ctx;
+  SetDeadline(ctx, timeout_);
+  dpv1::WriteLocalAddressesResponse response;
+  return FromGrpc(locals_->WriteLocalAddresses(&ctx, request, &response));
+}
+
+absl::StatusOr<std::vector<dpv1::LocalAddress>> GrpcDataplaneClient::ListLocalAddresses(
+    const std::string& owner) {
+  grpc::ClientContext ctx;
+  SetDeadline(ctx, timeout_);
+  dpv1::ListLocalAddressesResponse response;
+  grpc::Status s = locals_->ListLocalAddresses(&ctx, dpv1::ListLocalAddressesRequest(), &response);
+  if (!s.ok()) return FromGrpc(s);
+  std::vector<dpv1::LocalAddress> out;
+  for (const auto& a : response.local_addresses()) {
+    if (a.owner() == owner) out.push_back(a);
+  }
+  return out;
 }
 
 }  // namespace weft::cp

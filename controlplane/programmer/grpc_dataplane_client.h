@@ -26,6 +26,9 @@ class GrpcDataplaneClient : public DataplaneClient {
       const std::string& owner) override;
   absl::Status WriteNeighbors(const dpv1::WriteNeighborsRequest& request) override;
   absl::StatusOr<std::vector<dpv1::Neighbor>> ListNeighbors(const std::string& owner) override;
+  absl::Status WriteLocalAddresses(const dpv1::WriteLocalAddressesRequest& request) override;
+  absl::StatusOr<std::vector<dpv1::LocalAddress>> ListLocalAddresses(
+      const std::string& owner) override;
 
  private:
   std::shared_ptr<grpc::Channel> channel_;
@@ -33,6 +36,7 @@ class GrpcDataplaneClient : public DataplaneClient {
   std::unique_ptr<dpv1::RouteService::Stub> routes_;
   std::unique_ptr<dpv1::NexthopGroupService::Stub> groups_;
   std::unique_ptr<dpv1::NeighborService::Stub> neighbors_;
+  std::unique_ptr<dpv1::LocalAddressService::Stub> locals_;
   std::chrono::milliseconds timeout_;
 };
 

@@ -49,12 +49,13 @@ absl::StatusOr<std::vector<bool>> RunBatches(const std::vector<Write>& writes, s
 }  // namespace
 
 Programmer::Programmer(Rib& rib, std::mutex& rib_mutex, DataplaneClient& client,
-                       std::string owner, NeighborTable* neighbors)
+                       std::string owner, NeighborTable* neighbors, AddressTable* addresses)
     : rib_(rib),
       rib_mutex_(rib_mutex),
       client_(client),
       owner_(std::move(owner)),
-      neighbors_(neighbors) {}
+      neighbors_(neighbors),
+      addresses_(addresses) {}
 
 void Programmer::AllowDeletesOfUnclaimed() {
   deletes_allowed_ = true;
@@ -86,8 +87,13 @@ absl::Status Programmer::Sync() {
   full_diff_ = false;
   std::vector<RibChange> changes;
   std::vector<NeighborChange> neighbor_changes;
+  std::vector<LocalAddressChange> local_changes;
   {
     std::lock_guard lock(rib_mutex_);
+    if (addresses_ != nullptr) {
+      local_changes = addresses_->DrainChanges();
+      if (full) local_changes = addresses_->Snapshot();
+    }
     if (neighbors_ != nullptr) {
       neighbor_changes = neighbors_->DrainChanges();
       if (full) neighbor_changes = neighbors_->Snapshot();
@@ -102,7 +108,8 @@ absl::Status Programmer::Sync() {
     }
   }
   // Neighbours first: a route's next hop then forwards as soon as the route lands.
-  absl::Status s = PushNeighbors(neighbor_changes, full && deletes_allowed_);
+  absl::Status s = PushLocalAddresses(local_changes, full && deletes_allowed_);
+  if (s.ok()) s = PushNeighbors(neighbor_changes, full && deletes_allowed_);
   if (s.ok()) s = Push(changes, full && deletes_allowed_);
   if (!s.ok()) relist_ = true;  // what the data plane holds is uncertain now
   return s;
@@ -123,6 +130,19 @@ absl::Status Programmer::Adopt() {
       MacAddress mac;
       std::memcpy(mac.data(), n.mac().data(), 6);
       installed_neighbors_[NeighborKey{n.port(), *addr}] = mac;
+    }
+  }
+  if (addresses_ != nullptr) {
+    absl::StatusOr<std::vector<dpv1::LocalAddress>> locals = client_.ListLocalAddresses(owner_);
+    if (!locals.ok()) return locals.status();
+    installed_locals_.clear();
+    for (const auto& a : *locals) {
+      dpv1::IpAddress addr;
+      addr.set_address(a.prefix().address());
+      auto parsed = FromProto(addr);
+      if (!parsed || a.prefix().length() > static_cast<uint32_t>(parsed->bits())) continue;
+      installed_locals_.insert(
+          LocalAddressKey{a.port(), IpPrefix{*parsed, static_cast<uint8_t>(a.prefix().length())}});
     }
   }
   ++counters_.adoptions;
@@ -187,6 +207,50 @@ absl::Status Programmer::PushNeighbors(const std::vector<NeighborChange>& in,
     } else {
       installed_neighbors_.erase(c.key);
       ++counters_.neighbor_deletes;
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Programmer::PushLocalAddresses(const std::vector<LocalAddressChange>& in,
+                                            bool delete_unclaimed) {
+  std::vector<LocalAddressChange> changes = in;
+  if (delete_unclaimed) {
+    absl::flat_hash_set<LocalAddressKey> claimed;
+    for (const auto& c : in) {
+      if (c.present) claimed.insert(c.key);
+    }
+    for (const auto& key : installed_locals_) {
+      if (!claimed.contains(key)) changes.push_back({key, false});
+    }
+  }
+  std::vector<dpv1::LocalAddressWrite> writes;
+  std::vector<const LocalAddressChange*> of_write;
+  for (const auto& c : changes) {
+    if (c.present == installed_locals_.contains(c.key)) continue;  // already right
+    dpv1::LocalAddressWrite w;
+    w.set_op(c.present ? dpv1::WRITE_OP_REPLACE : dpv1::WRITE_OP_DELETE);
+    auto* la = w.mutable_local_address();
+    la->set_port(c.key.port);
+    la->mutable_prefix()->set_address(
+        reinterpret_cast<const char*>(c.key.prefix.address.bytes.data()),
+        c.key.prefix.address.byte_len());
+    la->mutable_prefix()->set_length(c.key.prefix.length);
+    writes.push_back(std::move(w));
+    of_write.push_back(&c);
+  }
+  auto done = RunBatches<dpv1::WriteLocalAddressesRequest>(
+      writes, max_batch_, owner_, [&](const auto& r) { return client_.WriteLocalAddresses(r); },
+      counters_);
+  if (!done.ok()) return done.status();
+  for (size_t i = 0; i < writes.size(); ++i) {
+    if (!(*done)[i]) continue;
+    if (of_write[i]->present) {
+      installed_locals_.insert(of_write[i]->key);
+      ++counters_.local_address_writes;
+    } else {
+      installed_locals_.erase(of_write[i]->key);
+      ++counters_.local_address_deletes;
     }
   }
   return absl::OkStatus();

@@ -21,6 +21,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
+#include "controlplane/kernel/address_table.h"
 #include "controlplane/kernel/neighbor_table.h"
 #include "controlplane/programmer/dataplane_client.h"
 #include "controlplane/programmer/dataplane_convert.h"
@@ -42,6 +43,8 @@ struct ProgrammerCounters {
   uint64_t adoptions = 0;          // listed the data plane and diffed
   uint64_t neighbor_writes = 0;
   uint64_t neighbor_deletes = 0;
+  uint64_t local_address_writes = 0;
+  uint64_t local_address_deletes = 0;
   std::string last_error;
 };
 
@@ -49,7 +52,8 @@ class Programmer {
  public:
   // `neighbors` (optional) is guarded by `rib_mutex` too; neighbours are pushed before routes.
   Programmer(Rib& rib, std::mutex& rib_mutex, DataplaneClient& client,
-             std::string owner = "weftd", NeighborTable* neighbors = nullptr);
+             std::string owner = "weftd", NeighborTable* neighbors = nullptr,
+             AddressTable* addresses = nullptr);
 
   // Pushes what changed since the last call (see the header comment for restarts). Returns the
   // transport error when the data plane could not be reached.
@@ -77,6 +81,8 @@ class Programmer {
   absl::Status Adopt();
   absl::Status Push(const std::vector<RibChange>& changes, bool delete_unclaimed);
   absl::Status PushNeighbors(const std::vector<NeighborChange>& changes, bool delete_unclaimed);
+  absl::Status PushLocalAddresses(const std::vector<LocalAddressChange>& changes,
+                                  bool delete_unclaimed);
   // Runs writes in chunks; per write true if it is in the data plane afterwards.
   absl::StatusOr<std::vector<bool>> WriteGroups(const std::vector<dpv1::NexthopGroupWrite>& w);
   absl::StatusOr<std::vector<bool>> WriteRoutes(const std::vector<dpv1::RouteWrite>& w);
@@ -94,6 +100,8 @@ class Programmer {
   NexthopGroupTable groups_;
   NeighborTable* neighbors_;
   absl::flat_hash_map<NeighborKey, MacAddress> installed_neighbors_;
+  AddressTable* addresses_;
+  absl::flat_hash_set<LocalAddressKey> installed_locals_;
   ProgrammerCounters counters_;
 };
 

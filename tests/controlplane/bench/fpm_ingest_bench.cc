@@ -241,6 +241,12 @@ class AcceptingDataplane : public DataplaneClient {
   absl::StatusOr<std::vector<dpv1::Neighbor>> ListNeighbors(const std::string&) override {
     return std::vector<dpv1::Neighbor>();
   }
+  absl::Status WriteLocalAddresses(const dpv1::WriteLocalAddressesRequest&) override {
+    return absl::OkStatus();
+  }
+  absl::StatusOr<std::vector<dpv1::LocalAddress>> ListLocalAddresses(const std::string&) override {
+    return std::vector<dpv1::LocalAddress>();
+  }
   size_t bytes = 0;
 };
 

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <set>
 
 #include "controlplane/programmer/dataplane_convert.h"
 #include "controlplane/programmer/grpc_dataplane_client.h"
@@ -146,6 +147,23 @@ TEST_P(WeftdFrrTest, ZebraRoutesReachTheDataplaneAndSurviveWeftdKill) {
       },
       10s))
       << lab_->Log("weftd.log");
+
+  // The TAPs' addresses are the switch's local addresses (and connected subnets).
+  EXPECT_TRUE(NetnsLab::WaitFor(
+      [&] {
+        auto locals = client_->ListLocalAddresses("weftd");
+        if (!locals.ok()) return false;
+        std::set<std::string> have;
+        for (const auto& l : *locals) {
+          dpv1::IpAddress a;
+          a.set_address(l.prefix().address());
+          have.insert(l.port() + " " + FromProto(a)->ToString() + "/" +
+                      std::to_string(l.prefix().length()));
+        }
+        return have == std::set<std::string>{"Ethernet0 10.0.0.1/24", "Ethernet4 10.0.1.1/24",
+                                             "Ethernet0 2001:db8:0:1::1/64"};
+      },
+      10s));
 
   // An update (DEL+NEW in one frame) and a delete.
   ASSERT_EQ(lab_->InNs("vtysh --vty_socket " + lab_->dir() +

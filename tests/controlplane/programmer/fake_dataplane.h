@@ -159,6 +159,39 @@ class FakeDataplane : public DataplaneClient {
     return out;
   }
 
+  std::map<std::string, dpv1::LocalAddress> locals;  // by port|address|length
+
+  absl::Status WriteLocalAddresses(const dpv1::WriteLocalAddressesRequest& req) override {
+    if (unavailable) return absl::UnavailableError("connection refused");
+    auto next = locals;
+    for (int i = 0; i < req.writes_size(); ++i) {
+      const auto& a = req.writes(i).local_address();
+      const std::string key =
+          a.port() + "|" + a.prefix().address() + "|" + std::to_string(a.prefix().length());
+      if (req.writes(i).op() == dpv1::WRITE_OP_DELETE) {
+        if (!next.erase(key)) return absl::NotFoundError("writes[" + std::to_string(i) + "]");
+        continue;
+      }
+      if (!ports.count(a.port())) {
+        return absl::InvalidArgumentError("writes[" + std::to_string(i) + "].local_address.port");
+      }
+      next[key] = a;
+      next[key].set_owner(req.owner());
+    }
+    locals = std::move(next);
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<std::vector<dpv1::LocalAddress>> ListLocalAddresses(
+      const std::string& owner) override {
+    if (unavailable) return absl::UnavailableError("connection refused");
+    std::vector<dpv1::LocalAddress> out;
+    for (const auto& [k, a] : locals) {
+      if (a.owner() == owner) out.push_back(a);
+    }
+    return out;
+  }
+
   int TotalRouteWrites() const {
     int n = 0;
     for (const auto& [k, c] : route_write_count) n += c;

@@ -189,5 +189,23 @@ TEST_F(ProgrammerTest, NeighboursArePushedAdoptedAndDeleted) {
   EXPECT_EQ(programmer.counters().neighbor_deletes, 1u);
 }
 
+TEST_F(ProgrammerTest, LocalAddressesFollowTheKernel) {
+  AddressTable addresses;
+  KernelAddress a;
+  a.prefix = *IpPrefix::Parse("10.0.0.0/24");
+  a.prefix.address = *IpAddress::Parse("10.0.0.1");  // an address keeps its host bits
+  addresses.Apply(a, "Ethernet0");
+  Programmer programmer(rib, mutex, dp, "weftd", nullptr, &addresses);
+  ASSERT_TRUE(programmer.Sync().ok());
+  ASSERT_EQ(dp.locals.size(), 1u);
+  EXPECT_EQ(dp.locals.begin()->second.prefix().length(), 24u);
+  EXPECT_EQ(dp.locals.begin()->second.owner(), "weftd");
+  a.is_delete = true;
+  addresses.Apply(a, "Ethernet0");
+  ASSERT_TRUE(programmer.Sync().ok());
+  EXPECT_TRUE(dp.locals.empty());
+  EXPECT_EQ(programmer.counters().local_address_deletes, 1u);
+}
+
 }  // namespace
 }  // namespace weft::cp
