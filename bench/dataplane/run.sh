@@ -9,7 +9,7 @@
 # share the cores and can only lower a window), median shown beside it; l3fwd runs before and
 # after Weft and its best run counts. The forwarding thread of each program runs SCHED_FIFO on
 # CPU 1 (bench_realtime), and timed route installation (weft's control threads, the API client,
-# the kernel's ip -batch) SCHED_FIFO on CPU 0; RT=0 turns both off.
+# the kernel's ip -batch) runs at nice -20 on CPU 0; RT=0 turns both off.
 # The last line is `dataplane/l3fwd throughput ratio: R`, R the lower single-next-hop ratio.
 # Environment: WARMUP (s, 2), WINDOW (1 s windows, 5), CASES ("a b"), ROUTES_B (1000000),
 # FLOWS_B (131072), NEIGHBORS (8), ECMP_GROUPS (64), WEFT_BENCH_BUILD (build dir, build-bench),

@@ -48,7 +48,7 @@ run_weft() {
   mkdir -p "$run"
   socket="unix:$run/dataplane.sock"
   weft_config "$c" "$prefix" "$run" >"$run/dataplane.json"
-  # Main lcore and control threads (API, counters) on the sampler's CPU, real-time so that route
+  # Main lcore and control threads (API, counters) on the sampler's CPU at nice -20, so that route
   # installation is timed as if alone; the worker on FWD_CPU.
   bench_rt_control "$SAMPLER_CPU"
   bench_start "$logs/weft-$c.log" "${BENCH_RT_CONTROL[@]}" "$weft" --config "$run/dataplane.json"
