@@ -191,8 +191,10 @@ absl::Status PortSet::OpenOne(const pb::PortConfig& config, const PortOpenOption
   const std::string punt_name = absl::StrCat("pu_", options.instance_tag, "_", port.index);
   const std::string inject_name = absl::StrCat("in_", options.instance_tag, "_", port.index);
   owned.punt = rte_ring_create(punt_name.c_str(), kPuntRingSize, options.socket_id, RING_F_SC_DEQ);
+  // Every worker polling one of the port's rx queues drains its inject ring: single-consumer only
+  // while the port has a single rx queue.
   owned.inject = rte_ring_create(inject_name.c_str(), kInjectRingSize, options.socket_id,
-                                 RING_F_SP_ENQ | RING_F_SC_DEQ);
+                                 RING_F_SP_ENQ | (rx_queues == 1 ? RING_F_SC_DEQ : 0));
   if (owned.punt == nullptr || owned.inject == nullptr)
     return PortError(config, "creating punt/inject rings", rte_errno);
 
