@@ -1,9 +1,9 @@
-// The ECMP flow hash: CRC32 (SSE4.2 through rte_hash_crc) over the fields the HashConfig selects,
+// The ECMP flow hash: CRC32C (SSE4.2) over the fields the HashConfig selects,
 // chained from the configured seed. Unselected fields hash as zero so that the field set, not the
 // packet layout, decides the result. Inline: it runs once per forwarded packet.
 #pragma once
 
-#include <rte_hash_crc.h>
+#include <nmmintrin.h>
 
 #include <cstdint>
 #include <cstring>
@@ -31,25 +31,37 @@ inline uint32_t FinalizeFlowHash(uint32_t h) {
   return h;
 }
 
-inline uint32_t HashAddress(const uint8_t* a, uint8_t len, uint32_t h) {
-  uint64_t w[2] = {0, 0};
-  std::memcpy(w, a, len);
-  h = rte_hash_crc_8byte(w[0], h);
-  return len == 16 ? rte_hash_crc_8byte(w[1], h) : h;
+inline uint64_t Load64(const uint8_t* p) {
+  uint64_t v;
+  std::memcpy(&v, p, 8);
+  return v;
+}
+inline uint32_t Load32(const uint8_t* p) {
+  uint32_t v;
+  std::memcpy(&v, p, 4);
+  return v;
 }
 
 inline uint32_t FlowHash(const FlowFields& f, uint32_t fields, uint32_t seed) {
-  uint32_t h = seed;
-  if (fields & kHashSrcIp) h = HashAddress(f.src, f.addr_len, h);
-  if (fields & kHashDstIp) h = HashAddress(f.dst, f.addr_len, h);
+  // The crc32 instruction directly (SSE4.2 is part of the build's -march): DPDK's rte_hash_crc_*
+  // wrappers re-check a global algorithm selector on every call.
+  uint64_t h = seed;
+  if (f.addr_len == 4) {
+    const uint64_t src = (fields & kHashSrcIp) ? Load32(f.src) : 0;
+    const uint64_t dst = (fields & kHashDstIp) ? Load32(f.dst) : 0;
+    h = _mm_crc32_u64(h, src << 32 | dst);
+  } else {
+    if (fields & kHashSrcIp) h = _mm_crc32_u64(_mm_crc32_u64(h, Load64(f.src)), Load64(f.src + 8));
+    if (fields & kHashDstIp) h = _mm_crc32_u64(_mm_crc32_u64(h, Load64(f.dst)), Load64(f.dst + 8));
+  }
   uint64_t tail = 0;
   if (fields & kHashIpProto) tail |= f.proto;
   if (fields & kHashSrcPort) tail |= uint64_t(f.src_port) << 8;
   if (fields & kHashDstPort) tail |= uint64_t(f.dst_port) << 24;
   if (fields & kHashFlowLabel) tail |= uint64_t(f.flow_label & 0xfffff) << 40;
-  h = rte_hash_crc_8byte(tail, h);
-  if (fields & kHashRoceQp) h = rte_hash_crc_4byte(f.roce_qp & 0xffffff, h);
-  return FinalizeFlowHash(h);
+  h = _mm_crc32_u64(h, tail);
+  if (fields & kHashRoceQp) h = _mm_crc32_u32(uint32_t(h), f.roce_qp & 0xffffff);
+  return FinalizeFlowHash(uint32_t(h));
 }
 
 }  // namespace weft::dp
