@@ -188,7 +188,8 @@ for c in $CASES; do
   run_l3fwd "$c" "$lookup"
   [[ $c == b ]] && run_kernel_install "$c"
   if [[ -z $weft_missing ]]; then
-    run_weft "$c" || weft_missing="weft-dataplane failed in case $c (logs in $logs)"
+    run_weft "$c" || weft_missing="weft-dataplane failed in case $c: $(grep -m1 -i 'failed\|error' \
+      "$logs/weft-$c.log" || echo "see $logs/weft-$c.log")"
     # The peer again after Weft: the load others put on this machine drifts; best of both counts.
     run_l3fwd "$c" "$lookup" again
   fi
