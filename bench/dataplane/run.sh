@@ -100,21 +100,26 @@ record() {
   fi
 }
 
-# profile LABEL BINARY_NAME BINARY_PATH: where the forwarding core's time goes (perf, cpu-clock samples on FWD_CPU
-# for 3 s: VMs here have no hardware counters), per shared object, then the program's own
-# functions and source files (its inlined pipeline stages). Stripped DPDK libraries show as a
-# whole (pcap rx, fib lookup, null tx, mempool).
+# profile LABEL BINARY_NAME BINARY_PATH: where the forwarding core's time goes (perf, cpu-clock
+# samples on FWD_CPU for 3 s: VMs here have no hardware counters).
 profile() {
   [[ ${PROFILE:-1} == 1 ]] && command -v perf >/dev/null || return 0
-  local label=$1 binary=$2 data="$logs/perf-${1// /_}.data"
+  local data="$logs/perf-${1// /_}.data"
   perf record -q -e cpu-clock -F 1999 -C "$FWD_CPU" -o "$data" -- sleep 3 >/dev/null 2>&1 || return 0
+  profile_report "$1" "$2" "$3" "$data"
+}
+
+# profile_report LABEL BINARY_NAME BINARY_PATH DATA: the samples per shared object, then the
+# program's own functions and source files (its inlined pipeline stages). Stripped DPDK libraries
+# show as a whole (pcap rx, fib lookup, null tx, mempool).
+profile_report() {
+  local label=$1 binary=$2 data=$4
   printf '%-44s %s\n' "$label profile" "$(perf report -i "$data" --stdio --no-children \
     --sort dso --percent-limit 1 2>/dev/null | awk '/%/ {printf "%s %s  ", $2, $1}')"
   printf '%-44s %s\n' "  $binary functions" "$(perf report -i "$data" --stdio --no-children \
     --dsos "$binary" --sort sym --percent-limit 1 2>/dev/null |
     awk '/%/ && n < 12 {p = $1; $1 = $2 = ""; sub(/^ +/, ""); gsub(/weft::dp::|\(anonymous namespace\)::/, ""); gsub(/\([^()]*\)/, "()");
                         printf "%s %s | ", $0, p; n++}')"
-  # Inlined stages, by the source file (stage header) of each sample; needs the debug info.
   printf '%-44s %s\n' "  $binary by source file" \
     "$("$BENCH_PY" "$BENCH_ROOT/bench/lib/perf_stages.py" "$data" "$3" 2>&1)"
 }

@@ -68,8 +68,13 @@ run_weft() {
   local program=("${BENCH_RT_CONTROL[@]}" "$loader" --socket "$socket" --port Ethernet4 --neighbors "$NEIGHBORS")
   local routes="$work/$c/routes_v4.txt"
 
-  out=$("${program[@]}" --routes "$routes") || { bench_stop "$pid"; return 1; }
+  # The 1M-route install is also profiled on the control CPU (API server, tables' writer side).
+  local install=("${program[@]}" --routes "$routes") data="$logs/perf-case_${c}_weft_install.data"
+  [[ $c == b && ${PROFILE:-1} == 1 ]] && command -v perf >/dev/null &&
+    install=(perf record -q -e cpu-clock -F 999 -C "$SAMPLER_CPU" -o "$data" -- "${install[@]}")
+  out=$("${install[@]}") || { bench_stop "$pid"; return 1; }
   say "$out" | sed "s/^/case $c  weft install (single next hops): /"
+  [[ -f $data ]] && profile_report "case $c  weft install (CPU $SAMPLER_CPU)" weft-dataplane "$weft" "$data"
   [[ $c == b ]] && install_line="$ROUTES_B-route install through the Dataplane API: $(grep -o 'routes=.*' <<<"$out")"
   line=$(weft_rate "$prefix" "$socket") || { bench_stop "$pid"; return 1; }
   record "$c.weft1" "case $c  weft-dataplane, single next hop" "$line"
