@@ -88,6 +88,7 @@ TEST(PublicationTest, ReaderNeverSeesAWrongNextHopWhileRoutesChurn) {
   });
 
   // Writer: random batches over the /24 (levels 2, 3 by replace) and /25 (level 4) of each probe.
+  while (lookups.load() == 0) std::this_thread::yield();  // churn while the reader runs
   std::mt19937 rng(1);
   std::vector<int> state24(kI * kJ, 0), state25(kI * kJ, 0);  // 0 absent, else level
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
