@@ -7,8 +7,8 @@ absl::Status CheckBatchRequest(const std::string& owner, int entries) {
     return absl::InvalidArgumentError("owner: required (the client id that owns the entries)");
   }
   if (entries > static_cast<int>(kMaxBatchEntries)) {
-    return absl::InvalidArgumentError(absl::StrCat("writes: ", entries, " entries exceed the limit of ",
-                                                   kMaxBatchEntries, " per batch"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "writes: ", entries, " entries exceed the limit of ", kMaxBatchEntries, " per batch"));
   }
   return absl::OkStatus();
 }

@@ -59,9 +59,9 @@ absl::StatusOr<IpPrefix> PrefixFromProto(const pb::IpPrefix& in, absl::string_vi
   if (!allow_host_bits) {
     for (uint32_t bit = out.length; bit < bits; ++bit) {
       if (out.address.bytes[bit / 8] & (0x80u >> (bit % 8))) {
-        return Invalid(absl::StrCat(field, ".address"),
-                       absl::StrCat("host bits set beyond /", out.length, " (",
-                                    out.address.ToString(), ")"));
+        return Invalid(
+            absl::StrCat(field, ".address"),
+            absl::StrCat("host bits set beyond /", out.length, " (", out.address.ToString(), ")"));
       }
     }
   }
@@ -106,9 +106,12 @@ absl::StatusOr<NexthopKey> NexthopFromProto(const pb::Nexthop& in, const PortTab
 
 absl::StatusOr<WriteOp> WriteOpFromProto(pb::WriteOp in, absl::string_view field) {
   switch (in) {
-    case pb::WRITE_OP_ADD: return WriteOp::kAdd;
-    case pb::WRITE_OP_REPLACE: return WriteOp::kReplace;
-    case pb::WRITE_OP_DELETE: return WriteOp::kDelete;
+    case pb::WRITE_OP_ADD:
+      return WriteOp::kAdd;
+    case pb::WRITE_OP_REPLACE:
+      return WriteOp::kReplace;
+    case pb::WRITE_OP_DELETE:
+      return WriteOp::kDelete;
     default:
       return Invalid(field, absl::StrCat(OpName(in), " (", static_cast<int>(in),
                                          "); want ADD, REPLACE or DELETE"));
@@ -252,13 +255,27 @@ absl::StatusOr<HashConfig> HashConfigFromProto(const pb::SetHashConfigRequest& i
   for (int i = 0; i < in.fields_size(); ++i) {
     uint32_t bit = 0;
     switch (in.fields(i)) {
-      case pb::HASH_FIELD_SRC_IP: bit = kHashSrcIp; break;
-      case pb::HASH_FIELD_DST_IP: bit = kHashDstIp; break;
-      case pb::HASH_FIELD_IP_PROTO: bit = kHashIpProto; break;
-      case pb::HASH_FIELD_SRC_PORT: bit = kHashSrcPort; break;
-      case pb::HASH_FIELD_DST_PORT: bit = kHashDstPort; break;
-      case pb::HASH_FIELD_IPV6_FLOW_LABEL: bit = kHashFlowLabel; break;
-      case pb::HASH_FIELD_ROCE_DEST_QP: bit = kHashRoceQp; break;
+      case pb::HASH_FIELD_SRC_IP:
+        bit = kHashSrcIp;
+        break;
+      case pb::HASH_FIELD_DST_IP:
+        bit = kHashDstIp;
+        break;
+      case pb::HASH_FIELD_IP_PROTO:
+        bit = kHashIpProto;
+        break;
+      case pb::HASH_FIELD_SRC_PORT:
+        bit = kHashSrcPort;
+        break;
+      case pb::HASH_FIELD_DST_PORT:
+        bit = kHashDstPort;
+        break;
+      case pb::HASH_FIELD_IPV6_FLOW_LABEL:
+        bit = kHashFlowLabel;
+        break;
+      case pb::HASH_FIELD_ROCE_DEST_QP:
+        bit = kHashRoceQp;
+        break;
       default:
         return Invalid(absl::StrCat("fields[", i, "]"),
                        absl::StrCat(static_cast<int>(in.fields(i)), " is not a hash field"));
@@ -302,10 +319,18 @@ void RouteToProto(const RouteEntry& in, const PortTable& ports, pb::Route* out) 
   out->set_table_id(in.table_id);
   PrefixToProto(in.prefix, out->mutable_prefix());
   switch (in.action.kind) {
-    case RouteKind::kGroup: out->set_nexthop_group_id(in.action.group_id); break;
-    case RouteKind::kNexthop: NexthopToProto(in.action.nexthop, ports, out->mutable_nexthop()); break;
-    case RouteKind::kDrop: out->set_special(pb::ROUTE_SPECIAL_DROP); break;
-    case RouteKind::kPunt: out->set_special(pb::ROUTE_SPECIAL_PUNT); break;
+    case RouteKind::kGroup:
+      out->set_nexthop_group_id(in.action.group_id);
+      break;
+    case RouteKind::kNexthop:
+      NexthopToProto(in.action.nexthop, ports, out->mutable_nexthop());
+      break;
+    case RouteKind::kDrop:
+      out->set_special(pb::ROUTE_SPECIAL_DROP);
+      break;
+    case RouteKind::kPunt:
+      out->set_special(pb::ROUTE_SPECIAL_PUNT);
+      break;
   }
   out->set_owner(in.owner);
 }

@@ -7,9 +7,9 @@
 #include <rte_ether.h>
 
 #include <string>
-#include "absl/strings/string_view.h"
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "dataplane/common/ip.h"
 #include "dataplane/port/port.h"
 #include "dataplane/tables/forwarding_tables.h"

@@ -7,7 +7,7 @@ namespace weft::dp {
 namespace pb = ::weft::dataplane::v1;
 
 EventHub::Subscription::Result EventHub::Subscription::Next(pb::Event* event,
-                                                           std::chrono::milliseconds timeout) {
+                                                            std::chrono::milliseconds timeout) {
   std::unique_lock lock(mu_);
   cv_.wait_for(lock, timeout, [this] { return closed_ || lost_unreported_ || !queue_.empty(); });
   if (closed_) return Result::kClosed;

@@ -1,13 +1,12 @@
 #include "dataplane/api/server.h"
 
 #include <arpa/inet.h>
+#include <grpcpp/security/server_credentials.h>
+#include <grpcpp/server_builder.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
-
-#include <grpcpp/security/server_credentials.h>
-#include <grpcpp/server_builder.h>
 
 #include <cerrno>
 #include <chrono>
@@ -44,8 +43,7 @@ bool IsLoopbackHost(absl::string_view host) {
 }
 
 absl::Status Refuse(absl::string_view address, absl::string_view why) {
-  return absl::InvalidArgumentError(
-      absl::StrCat("dataplane API address \"", address, "\": ", why));
+  return absl::InvalidArgumentError(absl::StrCat("dataplane API address \"", address, "\": ", why));
 }
 
 // The directory exists afterwards and nothing stale occupies the path. A socket someone still
@@ -61,7 +59,7 @@ absl::Status PrepareUnixSocket(const std::string& address, const std::string& pa
                                                  ec.message()));
     }
   }
-  struct stat st{};
+  struct stat st {};
   if (lstat(path.c_str(), &st) != 0) return absl::OkStatus();  // nothing there
   if (!S_ISSOCK(st.st_mode)) {
     return absl::UnavailableError(absl::StrCat("dataplane API address \"", address, "\": ", path,
@@ -79,9 +77,8 @@ absl::Status PrepareUnixSocket(const std::string& address, const std::string& pa
                                                "\": another process is serving on ", path));
   }
   if (unlink(path.c_str()) != 0 && errno != ENOENT) {
-    return absl::UnavailableError(absl::StrCat("dataplane API address \"", address,
-                                               "\": cannot remove stale socket: ",
-                                               strerror(errno)));
+    return absl::UnavailableError(absl::StrCat(
+        "dataplane API address \"", address, "\": cannot remove stale socket: ", strerror(errno)));
   }
   return absl::OkStatus();
 }
@@ -123,8 +120,8 @@ class DataplaneApiImpl final : public DataplaneApi {
           "\" (address in use, permission denied or unresolvable; see gRPC's log above)"));
     }
     if (unix_socket) {
-      bound_port_ = 0;     // gRPC reports 1 for a bound unix socket
-      unix_path_ = path;   // ours now: removed at shutdown (never a path someone else holds)
+      bound_port_ = 0;    // gRPC reports 1 for a bound unix socket
+      unix_path_ = path;  // ours now: removed at shutdown (never a path someone else holds)
     }
     return absl::OkStatus();
   }
@@ -219,9 +216,11 @@ absl::StatusOr<std::unique_ptr<DataplaneApi>> StartDataplaneApi(SwitchInstance& 
                                                                 const std::string& address) {
   if (auto s = CheckListenAddress(address); !s.ok()) return s;
   if (!sw.tables || !sw.counters || sw.events == nullptr) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "dataplane API of switch \"", sw.name, "\": the instance lacks ",
-        !sw.tables ? "tables" : !sw.counters ? "counters" : "an event hub"));
+    return absl::FailedPreconditionError(absl::StrCat("dataplane API of switch \"", sw.name,
+                                                      "\": the instance lacks ",
+                                                      !sw.tables     ? "tables"
+                                                      : !sw.counters ? "counters"
+                                                                     : "an event hub"));
   }
   auto api = std::make_unique<DataplaneApiImpl>(sw, ports, address);
   if (auto s = api->Start(); !s.ok()) return s;

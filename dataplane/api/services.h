@@ -56,8 +56,7 @@ class PortServiceImpl final : public pb::PortService::Service {
   Status ListPorts(ServerContext*, const pb::ListPortsRequest*, pb::ListPortsResponse*) override;
   Status SetPortAdminState(ServerContext*, const pb::SetPortAdminStateRequest*,
                            pb::SetPortAdminStateResponse*) override;
-  Status SetPortMtu(ServerContext*, const pb::SetPortMtuRequest*,
-                    pb::SetPortMtuResponse*) override;
+  Status SetPortMtu(ServerContext*, const pb::SetPortMtuRequest*, pb::SetPortMtuResponse*) override;
 
  private:
   const PortTable& ports_;

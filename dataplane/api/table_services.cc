@@ -35,8 +35,7 @@ Status NexthopGroupServiceImpl::ListNexthopGroups(ServerContext*,
   return Status::OK;
 }
 
-Status NeighborServiceImpl::WriteNeighbors(ServerContext*,
-                                           const pb::WriteNeighborsRequest* request,
+Status NeighborServiceImpl::WriteNeighbors(ServerContext*, const pb::WriteNeighborsRequest* request,
                                            pb::WriteNeighborsResponse* response) {
   std::vector<NeighborWrite> writes;
   std::vector<absl::Status> results;
@@ -62,9 +61,9 @@ Status NeighborServiceImpl::ListNeighbors(ServerContext*, const pb::ListNeighbor
   return Status::OK;
 }
 
-Status LocalAddressServiceImpl::WriteLocalAddresses(
-    ServerContext*, const pb::WriteLocalAddressesRequest* request,
-    pb::WriteLocalAddressesResponse* response) {
+Status LocalAddressServiceImpl::WriteLocalAddresses(ServerContext*,
+                                                    const pb::WriteLocalAddressesRequest* request,
+                                                    pb::WriteLocalAddressesResponse* response) {
   std::vector<LocalAddressWrite> writes;
   std::vector<absl::Status> results;
   absl::Status status = ConvertBatch(

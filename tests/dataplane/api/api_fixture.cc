@@ -6,7 +6,6 @@
 #include <chrono>
 #include <filesystem>
 
-
 namespace weft::dp::testing {
 
 absl::Status FakePortController::SetAdminState(uint16_t port, bool up) {
@@ -111,8 +110,8 @@ pb::IpPrefix ApiTest::Prefix(const std::string& text) {
   return out;
 }
 
-pb::RouteWrite ApiTest::RouteVia(pb::WriteOp op, const std::string& prefix,
-                                 const std::string& port, const std::string& nexthop) {
+pb::RouteWrite ApiTest::RouteVia(pb::WriteOp op, const std::string& prefix, const std::string& port,
+                                 const std::string& nexthop) {
   pb::RouteWrite w;
   w.set_op(op);
   *w.mutable_route()->mutable_prefix() = Prefix(prefix);

@@ -2,8 +2,8 @@
 // three ports, and client stubs over a real gRPC channel.
 #pragma once
 
-#include <gtest/gtest.h>
 #include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
 
 #include <memory>
 #include <mutex>
@@ -45,8 +45,8 @@ class ApiTest : public ::testing::Test {
   // Builders for request entries.
   static pb::IpPrefix Prefix(const std::string& text);  // "10.0.0.0/8", "2001:db8::/32"
   static pb::IpAddress Address(const std::string& text);
-  static pb::RouteWrite RouteVia(pb::WriteOp op, const std::string& prefix,
-                                 const std::string& port, const std::string& nexthop);
+  static pb::RouteWrite RouteVia(pb::WriteOp op, const std::string& prefix, const std::string& port,
+                                 const std::string& nexthop);
   static pb::RouteWrite RouteToGroup(pb::WriteOp op, const std::string& prefix, uint32_t group);
 
   grpc::Status Write(const std::string& owner, std::vector<pb::RouteWrite> writes,

@@ -29,9 +29,8 @@ TEST(ConvertTest, AddressesOfBothFamiliesRoundTrip) {
   for (size_t len : {0, 1, 5, 15, 17}) {
     auto bad = AddressFromProto(Bytes(std::string(len, '\1')), "route.nexthop.address");
     EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
-    EXPECT_EQ(bad.status().message(),
-              "route.nexthop.address.address: " + std::to_string(len) +
-                  " bytes; an address is 4 (IPv4) or 16 (IPv6) bytes");
+    EXPECT_EQ(bad.status().message(), "route.nexthop.address.address: " + std::to_string(len) +
+                                          " bytes; an address is 4 (IPv4) or 16 (IPv6) bytes");
   }
 }
 

@@ -119,7 +119,8 @@ TEST(EventHubTest, SlowSubscriberLosesOldestAndIsToldHowMany) {
     ASSERT_EQ(slow->Next(&e, std::chrono::milliseconds(0)), EventHub::Subscription::Result::kEvent);
     EXPECT_EQ(e.port_state().port(), "Ethernet" + std::to_string(i));
   }
-  EXPECT_EQ(slow->Next(&e, std::chrono::milliseconds(10)), EventHub::Subscription::Result::kTimeout);
+  EXPECT_EQ(slow->Next(&e, std::chrono::milliseconds(10)),
+            EventHub::Subscription::Result::kTimeout);
   EXPECT_EQ(slow->lost(), 6u);
 }
 
@@ -136,7 +137,8 @@ TEST(EventHubTest, PublishFromManyThreadsReachesEverySubscriber) {
   for (auto* sub : {a.get(), b.get()}) {
     pb::Event e;
     int n = 0;
-    while (sub->Next(&e, std::chrono::milliseconds(0)) == EventHub::Subscription::Result::kEvent) ++n;
+    while (sub->Next(&e, std::chrono::milliseconds(0)) == EventHub::Subscription::Result::kEvent)
+      ++n;
     EXPECT_EQ(n, 4000);
   }
 }

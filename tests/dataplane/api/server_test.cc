@@ -18,9 +18,9 @@ namespace {
 using absl::StatusCode;
 
 TEST(CheckListenAddressTest, LocalAddressesOnly) {
-  for (const char* ok : {"unix:/run/weft/leaf1/dataplane.sock", "unix:///tmp/x.sock",
-                         "unix:rel.sock", "127.0.0.1:0", "127.1.2.3:50051", "[::1]:0",
-                         "localhost:50051", "ipv4:127.0.0.1:9"}) {
+  for (const char* ok :
+       {"unix:/run/weft/leaf1/dataplane.sock", "unix:///tmp/x.sock", "unix:rel.sock", "127.0.0.1:0",
+        "127.1.2.3:50051", "[::1]:0", "localhost:50051", "ipv4:127.0.0.1:9"}) {
     EXPECT_TRUE(CheckListenAddress(ok).ok()) << ok << ": " << CheckListenAddress(ok);
   }
   struct Bad {
@@ -49,8 +49,8 @@ class ServerTest : public ApiTest {
     return StartDataplaneApi(sw_, *controller_, address);
   }
   static bool Reachable(const std::string& target) {
-    auto stub = pb::SwitchService::NewStub(
-        grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
+    auto stub =
+        pb::SwitchService::NewStub(grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
     pb::GetInfoResponse info;
     return stub->GetInfo(Ctx(5).get(), {}, &info).ok() && info.instance() == "leaf1";
   }
@@ -131,10 +131,9 @@ TEST_F(ServerTest, LargeBatchesFitTheReceiveLimit) {
   pb::WriteRoutesRequest request;
   request.set_owner("fib");
   for (uint32_t i = 0; i < kMaxBatchEntries; ++i) {
-    *request.add_writes() = RouteVia(pb::WRITE_OP_ADD,
-                                     "10." + std::to_string(i >> 8) + "." +
-                                         std::to_string(i & 255) + ".0/24",
-                                     "Ethernet0", "fe80::1234:5678:9abc:def0");
+    *request.add_writes() = RouteVia(
+        pb::WRITE_OP_ADD, "10." + std::to_string(i >> 8) + "." + std::to_string(i & 255) + ".0/24",
+        "Ethernet0", "fe80::1234:5678:9abc:def0");
     request.mutable_writes(i)->mutable_route()->set_owner("ignored on writes");
   }
   ASSERT_GT(request.ByteSizeLong(), 4u << 20);

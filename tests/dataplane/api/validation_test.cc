@@ -22,13 +22,12 @@ struct Case {
 // Three-entry batches whose last entry is the bad one: the message must name writes[2].
 grpc::Status RouteBatch(ApiTest& t, pb::RouteWrite bad, const std::string& owner = "t") {
   pb::WriteRoutesResponse response;
-  grpc::Status s = t.Write(owner,
-                           {ApiTest::RouteVia(pb::WRITE_OP_ADD, "192.0.2.0/24", "Ethernet0",
-                                              "10.0.0.2"),
-                            ApiTest::RouteVia(pb::WRITE_OP_REPLACE, "2001:db8::/32", "Ethernet4",
-                                              "fe80::1"),
-                            std::move(bad)},
-                           &response);
+  grpc::Status s =
+      t.Write(owner,
+              {ApiTest::RouteVia(pb::WRITE_OP_ADD, "192.0.2.0/24", "Ethernet0", "10.0.0.2"),
+               ApiTest::RouteVia(pb::WRITE_OP_REPLACE, "2001:db8::/32", "Ethernet4", "fe80::1"),
+               std::move(bad)},
+              &response);
   if (s.ok()) return s;
   // The per-entry results ride in the error details: entry 2 carries the error, the others say
   // they were not applied.
@@ -47,8 +46,8 @@ grpc::Status RouteBatch(ApiTest& t, pb::RouteWrite bad, const std::string& owner
 }
 
 pb::RouteWrite Mutated(std::function<void(pb::RouteWrite&)> change) {
-  pb::RouteWrite w = ApiTest::RouteVia(pb::WRITE_OP_ADD, "198.51.100.0/24", "Ethernet8",
-                                       "10.0.8.2");
+  pb::RouteWrite w =
+      ApiTest::RouteVia(pb::WRITE_OP_ADD, "198.51.100.0/24", "Ethernet8", "10.0.8.2");
   change(w);
   return w;
 }
@@ -103,7 +102,9 @@ std::vector<Case> WriteCases() {
       {"route batch without owner",
        [](ApiTest& t) { return RouteBatch(t, Mutated([](W&) {}), ""); }, inv, "owner"},
       {"unspecified op",
-       [](ApiTest& t) { return RouteBatch(t, Mutated([](W& w) { w.set_op(pb::WRITE_OP_UNSPECIFIED); })); },
+       [](ApiTest& t) {
+         return RouteBatch(t, Mutated([](W& w) { w.set_op(pb::WRITE_OP_UNSPECIFIED); }));
+       },
        inv, "writes[2].op"},
       {"op out of range",
        [](ApiTest& t) { return RouteBatch(t, Mutated([](W& w) { w.set_op(pb::WriteOp(9)); })); },
@@ -114,19 +115,22 @@ std::vector<Case> WriteCases() {
       {"5-byte prefix address",
        [](ApiTest& t) {
          return RouteBatch(t, Mutated([](W& w) {
-                             w.mutable_route()->mutable_prefix()->set_address("\x0a\x00\x00\x00\x00", 5);
+                             w.mutable_route()->mutable_prefix()->set_address(
+                                 "\x0a\x00\x00\x00\x00", 5);
                            }));
        },
        inv, "writes[2].route.prefix.address"},
       {"IPv4 prefix length 33",
        [](ApiTest& t) {
-         return RouteBatch(t, Mutated([](W& w) { w.mutable_route()->mutable_prefix()->set_length(33); }));
+         return RouteBatch(
+             t, Mutated([](W& w) { w.mutable_route()->mutable_prefix()->set_length(33); }));
        },
        inv, "writes[2].route.prefix.length: 33 exceeds 32 for IPv4"},
       {"IPv6 prefix length 129",
        [](ApiTest& t) {
          return RouteBatch(t, Mutated([](W& w) {
-                             *w.mutable_route()->mutable_prefix() = ApiTest::Prefix("2001:db8::/64");
+                             *w.mutable_route()->mutable_prefix() =
+                                 ApiTest::Prefix("2001:db8::/64");
                              w.mutable_route()->mutable_prefix()->set_length(129);
                            }));
        },
@@ -139,7 +143,9 @@ std::vector<Case> WriteCases() {
        },
        inv, "writes[2].route.prefix.address"},
       {"no action",
-       [](ApiTest& t) { return RouteBatch(t, Mutated([](W& w) { w.mutable_route()->clear_nexthop(); })); },
+       [](ApiTest& t) {
+         return RouteBatch(t, Mutated([](W& w) { w.mutable_route()->clear_nexthop(); }));
+       },
        inv, "writes[2].route.action"},
       {"group id 0",
        [](ApiTest& t) {
@@ -155,23 +161,29 @@ std::vector<Case> WriteCases() {
        inv, "writes[2].route.special"},
       {"unknown port",
        [](ApiTest& t) {
-         return RouteBatch(t, Mutated([](W& w) { w.mutable_route()->mutable_nexthop()->set_port("Ethernet99"); }));
+         return RouteBatch(t, Mutated([](W& w) {
+                             w.mutable_route()->mutable_nexthop()->set_port("Ethernet99");
+                           }));
        },
        StatusCode::NOT_FOUND, "writes[2].route.nexthop.port"},
       {"empty port name",
        [](ApiTest& t) {
-         return RouteBatch(t, Mutated([](W& w) { w.mutable_route()->mutable_nexthop()->clear_port(); }));
+         return RouteBatch(
+             t, Mutated([](W& w) { w.mutable_route()->mutable_nexthop()->clear_port(); }));
        },
        inv, "writes[2].route.nexthop.port"},
       {"3-byte next-hop address",
        [](ApiTest& t) {
-         return RouteBatch(t, Mutated([](W& w) {
-                             w.mutable_route()->mutable_nexthop()->mutable_address()->set_address("abc");
-                           }));
+         return RouteBatch(
+             t, Mutated([](W& w) {
+               w.mutable_route()->mutable_nexthop()->mutable_address()->set_address("abc");
+             }));
        },
        inv, "writes[2].route.nexthop.address.address"},
       {"table other than 0",
-       [](ApiTest& t) { return RouteBatch(t, Mutated([](W& w) { w.mutable_route()->set_table_id(7); })); },
+       [](ApiTest& t) {
+         return RouteBatch(t, Mutated([](W& w) { w.mutable_route()->set_table_id(7); }));
+       },
        inv, "writes[2]"},
       {"route to a group that does not exist",
        [](ApiTest& t) {
@@ -210,11 +222,15 @@ std::vector<Case> WriteCases() {
        },
        inv, "writes[0].group.members"},
       {"member weight 256",
-       [](ApiTest& t) { return GroupWrite(t, [](pb::NexthopGroup& g) { g.mutable_members(1)->set_weight(256); }); },
+       [](ApiTest& t) {
+         return GroupWrite(t, [](pb::NexthopGroup& g) { g.mutable_members(1)->set_weight(256); });
+       },
        inv, "writes[0].group.members[1].weight"},
       {"member on an unknown port",
        [](ApiTest& t) {
-         return GroupWrite(t, [](pb::NexthopGroup& g) { g.mutable_members(0)->mutable_nexthop()->set_port("eth0"); });
+         return GroupWrite(t, [](pb::NexthopGroup& g) {
+           g.mutable_members(0)->mutable_nexthop()->set_port("eth0");
+         });
        },
        StatusCode::NOT_FOUND, "writes[0].group.members[0].nexthop.port"},
       {"duplicate member",
@@ -224,7 +240,9 @@ std::vector<Case> WriteCases() {
        inv, "writes[0].group.members[1].nexthop"},
       {"5-byte MAC",
        [](ApiTest& t) {
-         return NeighborWrite(t, [](pb::NeighborWrite& w) { w.mutable_neighbor()->set_mac("\x02\x01\x02\x03\x04"); });
+         return NeighborWrite(t, [](pb::NeighborWrite& w) {
+           w.mutable_neighbor()->set_mac("\x02\x01\x02\x03\x04");
+         });
        },
        inv, "writes[0].neighbor.mac"},
       {"multicast MAC",
@@ -236,12 +254,14 @@ std::vector<Case> WriteCases() {
        inv, "writes[0].neighbor.mac"},
       {"neighbour on an unknown port",
        [](ApiTest& t) {
-         return NeighborWrite(t, [](pb::NeighborWrite& w) { w.mutable_neighbor()->set_port("Ethernet1"); });
+         return NeighborWrite(
+             t, [](pb::NeighborWrite& w) { w.mutable_neighbor()->set_port("Ethernet1"); });
        },
        StatusCode::NOT_FOUND, "writes[0].neighbor.port"},
       {"neighbour without address",
        [](ApiTest& t) {
-         return NeighborWrite(t, [](pb::NeighborWrite& w) { w.mutable_neighbor()->clear_address(); });
+         return NeighborWrite(t,
+                              [](pb::NeighborWrite& w) { w.mutable_neighbor()->clear_address(); });
        },
        inv, "writes[0].neighbor.address.address"},
       {"local address /33",
@@ -435,9 +455,9 @@ TEST_F(ValidationTest, LargeRefusedBatchDetailsListOnlyTheFailedEntries) {
   pb::WriteRoutesRequest request;
   request.set_owner("t");
   for (uint32_t i = 0; i < kMaxBatchEntries; ++i) {
-    *request.add_writes() = RouteVia(pb::WRITE_OP_ADD, "10." + std::to_string(i >> 8) + "." +
-                                                           std::to_string(i & 255) + ".0/24",
-                                     "Ethernet0", "10.255.0.2");
+    *request.add_writes() = RouteVia(
+        pb::WRITE_OP_ADD, "10." + std::to_string(i >> 8) + "." + std::to_string(i & 255) + ".0/24",
+        "Ethernet0", "10.255.0.2");
   }
   request.mutable_writes(40'000)->mutable_route()->mutable_prefix()->set_length(40);
   pb::WriteRoutesResponse response;
