@@ -59,10 +59,9 @@ TEST_F(RoundTripTest, RoutesListInChunksLookUpAndDelete) {
   // 25,000 IPv4 /24s and a few IPv6 routes: the default chunk (10,000) needs three messages.
   std::vector<pb::RouteWrite> writes;
   for (int i = 0; i < 25'000; ++i) {
-    writes.push_back(RouteVia(pb::WRITE_OP_ADD,
-                              "10." + std::to_string(i / 256) + "." + std::to_string(i % 256) +
-                                  ".0/24",
-                              i % 2 ? "Ethernet4" : "Ethernet0", i % 2 ? "10.255.4.2" : "10.255.0.2"));
+    writes.push_back(RouteVia(
+        pb::WRITE_OP_ADD, "10." + std::to_string(i / 256) + "." + std::to_string(i % 256) + ".0/24",
+        i % 2 ? "Ethernet4" : "Ethernet0", i % 2 ? "10.255.4.2" : "10.255.0.2"));
   }
   writes.push_back(RouteVia(pb::WRITE_OP_ADD, "2001:db8:1::/48", "Ethernet8", "fe80::8"));
   // IPv4 over an IPv6 link-local next hop (BGP unnumbered).
@@ -89,10 +88,21 @@ TEST_F(RoundTripTest, RoutesListInChunksLookUpAndDelete) {
   ListAllRoutes("", 7, &chunks);
   EXPECT_EQ(chunks, (25'002 + 6) / 7);
   EXPECT_TRUE(ListAllRoutes("someone-else").empty()) << "owner filter ignored";
+  for (uint32_t table : {0u, 3u}) {
+    pb::ListRoutesRequest by_table;
+    by_table.set_has_table_id(true);
+    by_table.set_table_id(table);
+    auto ctx = Ctx(30);
+    auto reader = routes_->ListRoutes(ctx.get(), by_table);
+    size_t n = 0;
+    for (pb::ListRoutesResponse chunk; reader->Read(&chunk);) n += chunk.routes_size();
+    ASSERT_TRUE(reader->Finish().ok());
+    EXPECT_EQ(n, table == 0 ? 25'002u : 0u) << "table filter, table " << table;
+  }
 
   // Longest prefix wins; a more specific route shadows, its delete uncovers.
-  ASSERT_TRUE(Write("fib", {RouteVia(pb::WRITE_OP_ADD, "10.0.5.128/25", "Ethernet8", "10.255.8.2")})
-                  .ok());
+  ASSERT_TRUE(
+      Write("fib", {RouteVia(pb::WRITE_OP_ADD, "10.0.5.128/25", "Ethernet8", "10.255.8.2")}).ok());
   auto hit = Lookup("10.0.5.200");
   ASSERT_TRUE(hit.found());
   EXPECT_EQ(hit.route().prefix().length(), 25u);
@@ -116,8 +126,8 @@ TEST_F(RoundTripTest, RoutesListInChunksLookUpAndDelete) {
 }
 
 TEST_F(RoundTripTest, OwnersCannotTouchEachOthersEntries) {
-  ASSERT_TRUE(Write("weftd", {RouteVia(pb::WRITE_OP_ADD, "10.9.0.0/16", "Ethernet0", "10.0.0.2")})
-                  .ok());
+  ASSERT_TRUE(
+      Write("weftd", {RouteVia(pb::WRITE_OP_ADD, "10.9.0.0/16", "Ethernet0", "10.0.0.2")}).ok());
   EXPECT_EQ(Write("weftd", {RouteVia(pb::WRITE_OP_ADD, "10.9.0.0/16", "Ethernet4", "10.0.4.2")})
                 .error_code(),
             StatusCode::ALREADY_EXISTS);
@@ -131,7 +141,8 @@ TEST_F(RoundTripTest, OwnersCannotTouchEachOthersEntries) {
 
   // The owner's own replace goes through; the listing shows the new next hop and the owner.
   ASSERT_TRUE(
-      Write("weftd", {RouteVia(pb::WRITE_OP_REPLACE, "10.9.0.0/16", "Ethernet4", "10.0.4.2")}).ok());
+      Write("weftd", {RouteVia(pb::WRITE_OP_REPLACE, "10.9.0.0/16", "Ethernet4", "10.0.4.2")})
+          .ok());
   auto mine = ListAllRoutes("weftd");
   ASSERT_EQ(mine.size(), 1u);
   EXPECT_EQ(mine[0].nexthop().port(), "Ethernet4");
@@ -162,8 +173,9 @@ TEST_F(RoundTripTest, GroupsRoundTripAndCannotBeDeletedWhileUsed) {
 
   EXPECT_EQ(WriteGroup("weftd", pb::WRITE_OP_DELETE, 100, {}).error_code(),
             StatusCode::FAILED_PRECONDITION);
-  EXPECT_EQ(WriteGroup("other", pb::WRITE_OP_REPLACE, 100, {{"Ethernet8", "10.0.8.2"}}).error_code(),
-            StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(
+      WriteGroup("other", pb::WRITE_OP_REPLACE, 100, {{"Ethernet8", "10.0.8.2"}}).error_code(),
+      StatusCode::FAILED_PRECONDITION);
   pb::RouteWrite del;
   del.set_op(pb::WRITE_OP_DELETE);
   *del.mutable_route()->mutable_prefix() = Prefix("0.0.0.0/0");
@@ -270,7 +282,8 @@ TEST_F(RoundTripTest, MemberCountersNameTheirNextHops) {
   ASSERT_TRUE(counters_->GetCounters(Ctx().get(), {}, &counters).ok());
   std::set<std::string> members;
   for (const auto& m : counters.members()) {
-    if (m.group_id() == 300) members.insert(m.nexthop().port() + " " + m.nexthop().address().address());
+    if (m.group_id() == 300)
+      members.insert(m.nexthop().port() + " " + m.nexthop().address().address());
   }
   EXPECT_EQ(members, (std::set<std::string>{"Ethernet0 " + Address("10.0.0.2").address(),
                                             "Ethernet8 " + Address("2001:db8::8").address()}));
