@@ -91,6 +91,13 @@ class WeftdFrrTest : public ::testing::TestWithParam<bool> {
                                           "ip route 203.0.113.0/24 10.0.1.2\n"
                                           "ip route 192.0.2.0/24 blackhole\n"
                                           "ipv6 route 2001:db8:100::/48 2001:db8:0:1::2\n";
+    StartFrr();
+    client_ = std::make_unique<GrpcDataplaneClient>(dp_target_, 5s);
+  }
+
+  void StartFrr() {
+    const std::string d = lab_->dir();
+    frr_pids_.clear();
     for (const char* daemon : {"zebra", "staticd"}) {
       const std::string pidfile = d + "/" + daemon + ".pid";
       lab_->TrackPidFile(pidfile);
@@ -98,10 +105,20 @@ class WeftdFrrTest : public ::testing::TestWithParam<bool> {
       if (std::string(daemon) == "zebra") argv.insert(argv.end(), {"-M", "dplane_fpm_nl"});
       argv.insert(argv.end(), {"-f", d + "/" + daemon + ".conf", "-i", pidfile, "-u", "frr", "-g",
                                "frr", "--vty_socket", d, "-z", d + "/zserv.api"});
-      lab_->Start(argv, std::string(daemon) + ".log");  // foreground: the lab kills it by pid
+      // Foreground: the lab kills it by pid.
+      frr_pids_.push_back(lab_->Start(argv, std::string(daemon) + ".log"));
       std::this_thread::sleep_for(1s);
     }
-    client_ = std::make_unique<GrpcDataplaneClient>(dp_target_, 5s);
+  }
+
+  int WeftdConnections() {
+    const std::string log = lab_->Log("weftd.log");
+    int n = 0;
+    for (size_t at = log.find("zebra connected"); at != std::string::npos;
+         at = log.find("zebra connected", at + 1)) {
+      ++n;
+    }
+    return n;
   }
 
   void StartWeftd() {
@@ -117,6 +134,7 @@ class WeftdFrrTest : public ::testing::TestWithParam<bool> {
   std::string dp_target_;
   int fpm_port_ = 0;
   pid_t weftd_ = 0;
+  std::vector<pid_t> frr_pids_;
 };
 
 TEST_P(WeftdFrrTest, ZebraRoutesReachTheDataplaneAndSurviveWeftdKill) {
@@ -198,6 +216,37 @@ TEST_P(WeftdFrrTest, ZebraRoutesReachTheDataplaneAndSurviveWeftdKill) {
   EXPECT_EQ(after.neighbor_adds(), before.neighbor_adds());
   EXPECT_EQ(after.neighbor_replaces(), before.neighbor_replaces());
   EXPECT_EQ(after.neighbor_deletes(), before.neighbor_deletes());
+}
+
+TEST_P(WeftdFrrTest, ZebraRestartSweepsOnlyWhatWasWithdrawn) {
+  std::map<std::string, std::string> want = {
+      {"198.51.100.0/24", "10.0.0.2@Ethernet0"},
+      {"203.0.113.0/24", "10.0.0.2@Ethernet0, 10.0.1.2@Ethernet4"},
+      {"192.0.2.0/24", "drop"},
+      {"2001:db8:100::/48", "2001:db8:0:1::2@Ethernet0"},
+  };
+  ASSERT_TRUE(WaitForRoutes(want)) << ::testing::PrintToString(DataplaneRoutes(*client_));
+  const dpv1::TableCounters before = Churn(dp_target_);
+  // zebra and staticd die; while they are down the IPv6 route is removed from the config.
+  for (pid_t p : frr_pids_) lab_->Kill(p, SIGKILL);
+  std::ofstream(lab_->dir() + "/staticd.conf") << "ip route 198.51.100.0/24 10.0.0.2\n"
+                                                  "ip route 203.0.113.0/24 10.0.0.2\n"
+                                                  "ip route 203.0.113.0/24 10.0.1.2\n"
+                                                  "ip route 192.0.2.0/24 blackhole\n";
+  const int connections = WeftdConnections();
+  StartFrr();
+  ASSERT_TRUE(NetnsLab::WaitFor([&] { return WeftdConnections() > connections; }, 15s));
+  // After the stale hold (3 s) only the withdrawn route is gone; nothing else was rewritten.
+  want.erase("2001:db8:100::/48");
+  ASSERT_TRUE(WaitForRoutes(want)) << ::testing::PrintToString(DataplaneRoutes(*client_));
+  const dpv1::TableCounters after = Churn(dp_target_);
+  EXPECT_EQ(after.route_deletes(), before.route_deletes() + 1);
+  EXPECT_EQ(after.route_adds(), before.route_adds());
+  EXPECT_EQ(after.route_replaces(), before.route_replaces());
+  EXPECT_EQ(after.group_adds(), before.group_adds());
+  EXPECT_EQ(after.group_deletes(), before.group_deletes());
+  EXPECT_NE(lab_->Log("weftd.log").find("swept 1 stale routes"), std::string::npos)
+      << lab_->Log("weftd.log");
 }
 
 INSTANTIATE_TEST_SUITE_P(Encodings, WeftdFrrTest, ::testing::Values(true, false),
