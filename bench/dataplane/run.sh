@@ -115,10 +115,10 @@ profile() {
 profile_report() {
   local label=$1 binary=$2 data=$4
   printf '%-44s %s\n' "$label profile" "$(perf report -i "$data" --stdio --no-children \
-    --sort dso --percent-limit 1 2>/dev/null | awk '/%/ {printf "%s %s  ", $2, $1}')"
+    --sort dso --percent-limit 1 2>/dev/null | awk '/%/ && !/^#/ {printf "%s %s  ", $2, $1}')"
   printf '%-44s %s\n' "  $binary functions" "$(perf report -i "$data" --stdio --no-children \
     --dsos "$binary" --sort sym --percent-limit 1 2>/dev/null |
-    awk '/%/ && n < 12 {p = $1; $1 = $2 = ""; sub(/^ +/, ""); gsub(/weft::dp::|\(anonymous namespace\)::/, ""); gsub(/\([^()]*\)/, "()");
+    awk '/%/ && !/^#/ && n < 12 {p = $1; $1 = $2 = ""; sub(/^ +/, ""); gsub(/weft::dp::|\(anonymous namespace\)::/, ""); gsub(/\([^()]*\)/, "()");
                         printf "%s %s | ", $0, p; n++}')"
   printf '%-44s %s\n' "  $binary by source file" \
     "$("$BENCH_PY" "$BENCH_ROOT/bench/lib/perf_stages.py" "$data" "$3" 2>&1)"
