@@ -39,6 +39,13 @@ kernel_line=""
 # ---------------------------------------------------------------------------------------------
 note "dependencies and builds"
 [[ -x $BENCH_ROOT/scripts/install-deps ]] && "$BENCH_ROOT/scripts/install-deps"
+# What only the benchmark needs: perf for the profiles (addr2line and nm come with binutils).
+for pkg in linux-perf binutils; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" && continue
+  say "installing $pkg"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$pkg" >/dev/null ||
+    say "warning: could not install $pkg; profiles will be skipped"
+done
 # -O3 without assertions, plus debug info (same code) so perf can attribute the worker's samples to
 # the pipeline stage headers they were inlined from.
 bench_options=(-Doptimization=3 -Ddebug=true -Db_ndebug=true -Dtests=false)
