@@ -202,6 +202,8 @@ for c in $CASES; do
   if [[ -z $weft_missing ]]; then
     run_weft "$c" || weft_missing="weft-dataplane failed in case $c: $(grep -m1 -i 'failed\|error' \
       "$logs/weft-$c.log" || echo "see $logs/weft-$c.log")"
+    grep -q "Not enough mbufs" "$logs/weft-$c.log" 2>/dev/null && weft_missing+=" -- its mbuf pool for \
+Ethernet0 is smaller than the pcap (net_pcap infinite_rx keeps one mbuf per packet of the file)"
     # The peer again after Weft: the load others put on this machine drifts; best of both counts.
     run_l3fwd "$c" "$lookup" again
   fi
