@@ -32,14 +32,15 @@ void OnSignal(int) { g_stop.store(true); }
 
 constexpr const char* kUsage =
     "usage: weft-dataplane --config FILE [--check] [--log-level LEVEL]\n"
-    "       weft-dataplane --tap-keeper RUN_DIR\n"
+    "       weft-dataplane --tap-keeper RUN_DIR | --stop-tap-keeper RUN_DIR\n"
     "  --config FILE      JSON of weft.dataplane.v1.DataplaneConfig\n"
     "  --check            validate the config and exit (0 valid, 2 invalid)\n"
     "  --log-level LEVEL  DPDK log level (default notice)\n"
-    "  --tap-keeper DIR   run as the TAP keeper of a switch's run_dir (started automatically)\n";
+    "  --tap-keeper DIR   run as the TAP keeper of a switch's run_dir (started automatically)\n"
+    "  --stop-tap-keeper DIR  delete the TAP twins of that run_dir and end its keeper\n";
 
 struct Flags {
-  std::string config, tap_keeper, log_level = "notice";
+  std::string config, tap_keeper, stop_tap_keeper, log_level = "notice";
   bool check = false;
 };
 
@@ -167,6 +168,10 @@ int main(int argc, char** argv) {
       const char* v = value("--tap-keeper");
       if (!v) return BadUsage("--tap-keeper needs a RUN_DIR");
       flags.tap_keeper = v;
+    } else if (arg == "--stop-tap-keeper") {
+      const char* v = value("--stop-tap-keeper");
+      if (!v) return BadUsage("--stop-tap-keeper needs a RUN_DIR");
+      flags.stop_tap_keeper = v;
     } else if (arg == "--log-level") {
       const char* v = value("--log-level");
       if (!v) return BadUsage("--log-level needs a LEVEL");
@@ -181,6 +186,12 @@ int main(int argc, char** argv) {
     }
   }
   if (!flags.tap_keeper.empty()) return weft::dp::RunTapKeeper(flags.tap_keeper);
+  if (!flags.stop_tap_keeper.empty()) {
+    absl::Status s = weft::dp::ShutdownTapKeeper(flags.stop_tap_keeper);
+    if (s.ok()) return 0;
+    fprintf(stderr, "weft-dataplane: %s\n", std::string(s.message()).c_str());
+    return s.code() == absl::StatusCode::kNotFound ? 3 : 1;
+  }
   if (flags.config.empty()) return BadUsage("--config FILE is required");
   return weft::dp::Run(flags);
 }
