@@ -79,8 +79,8 @@ say "l3fwd peer: $l3fwd (patched copy of /usr/share/dpdk/examples/l3fwd, -march=
 # ---------------------------------------------------------------------------------------------
 # workload DIR ROUTES FLOWS: generated once per (generator, parameters), reused afterwards.
 workload() {
-  local dir=$1 routes=$2 flows=$3
-  local stamp="$dir/.done-$routes-$flows-$(md5sum "$BENCH_ROOT/bench/gen/gen_workload.py" | cut -c1-8)"
+  local dir=$1 routes=$2 flows=$3 stamp
+  stamp="$dir/.done-$routes-$flows-$(md5sum "$BENCH_ROOT/bench/gen/gen_workload.py" | cut -c1-8)"
   if [[ ! -f $stamp ]]; then
     rm -rf "$dir"
     "$BENCH_PY" "$BENCH_ROOT/bench/gen/gen_workload.py" --routes "$routes" --flows "$flows" "$dir"
@@ -225,7 +225,8 @@ for c in $CASES; do
     elif [[ $k == weft[24] && -n ${RATE[$c.weft1]:-} ]]; then
       extra="ECMP cost vs single next hop: $(bench_calc "'%+.1f%%' % ((${RATE[$c.weft1]} / ${RATE[$c.$k]} - 1) * 100)") time per packet"
     fi
-    printf 'case %s  %-34s %8s Mpps  %s\n' "$c" "$label" "${RATE[$c.$k]}" "$extra"
+    printf 'case %s  %-34s %8s Mpps (median %6s)  %s\n' "$c" "$label" "${RATE[$c.$k]}" \
+      "${MEDIAN[$c.$k]}" "$extra"
   done
 done
 [[ -n ${WEFT_DATAPLANE:-} ]] && say "NOTE: weft-dataplane was $WEFT_DATAPLANE, not this tree's build"

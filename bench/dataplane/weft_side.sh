@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # The Weft side of `scripts/bench dataplane` (sourced by run.sh): weft-dataplane on the same
 # harness as l3fwd, programmed through the Dataplane API by weft-bench-routes.
 # Ports: Ethernet0 = net_pcap (infinite_rx) in, Ethernet4 = net_null out (no-rx: weft polls every

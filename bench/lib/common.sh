@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared helpers of the benchmark cases (sourced by bench/<case>/run.sh).
 # Background processes are started in their own session and recorded, so the EXIT trap can end
 # exactly those (by process group id) even when a step fails; namespaces likewise.
