@@ -28,9 +28,11 @@ INTERNET_MIX_PER_MILLION = {
 }
 
 # Unicast space the routes are drawn from: 1.0.0.0 .. 223.255.255.255 minus the ranges the
-# harness uses itself (10/8 for next hops, 127/8, 198.18/15 for packet sources).
+# harness uses itself (10/8 for next hops, 127/8, 198.18/15 for packet sources) and link-local.
 FIRST_OCTET_EXCLUDED = {0, 10, 127}
 SOURCE_NET = ipaddress.ip_network("198.18.0.0/15")
+# Link-local destinations are punted by a switch, never routed (DESIGN.md): no route or flow there.
+LINK_LOCAL = ipaddress.ip_network("169.254.0.0/16")
 
 DST_MAC = bytes.fromhex("020000000001")  # the switch's ingress port MAC (set in Weft's config)
 SRC_MAC = bytes.fromhex("020000000002")
@@ -67,7 +69,7 @@ def make_routes(total, rng):
             net = random_prefix(rng, length)
             if (net, length) in seen:
                 continue
-            if (ipaddress.IPv4Address(net) in SOURCE_NET):
+            if ipaddress.IPv4Address(net) in SOURCE_NET or ipaddress.IPv4Address(net) in LINK_LOCAL:
                 continue
             seen.add((net, length))
             routes.append((net, length))
@@ -127,7 +129,10 @@ def main():
     for i in range(args.flows):
         net, length = routes[i % len(routes)] if args.flows >= len(routes) else rng.choice(routes)
         host_bits = 32 - length
-        dst = net | (rng.getrandbits(host_bits) if host_bits else 0)
+        while True:  # a short prefix (e.g. 169.0.0.0/8) may cover the link-local range
+            dst = net | (rng.getrandbits(host_bits) if host_bits else 0)
+            if ipaddress.IPv4Address(dst) not in LINK_LOCAL:
+                break
         src = src_base + (i % (SOURCE_NET.num_addresses - 2)) + 1
         frames.append(udp_frame(src, dst, 1024 + (i % 60000), 5000 + (i // 60000)))
     rng.shuffle(frames)
