@@ -7,9 +7,40 @@
 namespace weft::cp {
 namespace {
 
-// Sends `writes` in chunks of `max_batch`. A chunk the data plane rejects changed nothing; its
-// entries are then sent one by one to tell the bad ones from the good. Deleting an absent entry
-// counts as done.
+// Sends writes[begin, end) as one batch. A batch the data plane rejects changed nothing; it is
+// split in halves until the refused entries are isolated (a few bad entries among 64k cost
+// O(bad * log n) calls, not one call per entry). Deleting an absent entry counts as done.
+template <typename Request, typename Write, typename Send>
+absl::Status SendRange(const std::vector<Write>& writes, size_t begin, size_t end,
+                       const std::string& owner, Send& send, ProgrammerCounters& counters,
+                       std::vector<bool>& done) {
+  Request request;
+  request.set_owner(owner);
+  for (size_t i = begin; i < end; ++i) *request.add_writes() = writes[i];
+  ++counters.batches;
+  absl::Status s = send(request);
+  if (s.ok()) {
+    std::fill(done.begin() + static_cast<ptrdiff_t>(begin),
+              done.begin() + static_cast<ptrdiff_t>(end), true);
+    return absl::OkStatus();
+  }
+  if (IsTransportError(s)) return s;
+  if (end - begin == 1) {
+    done[begin] = writes[begin].op() == dpv1::WRITE_OP_DELETE &&
+                  s.code() == absl::StatusCode::kNotFound;
+    if (!done[begin]) {
+      ++counters.failed_entries;
+      counters.last_error = std::string(s.message());
+    }
+    return absl::OkStatus();
+  }
+  const size_t mid = begin + (end - begin) / 2;
+  absl::Status left = SendRange<Request>(writes, begin, mid, owner, send, counters, done);
+  if (!left.ok()) return left;
+  return SendRange<Request>(writes, mid, end, owner, send, counters, done);
+}
+
+// Sends `writes` in chunks of `max_batch`; per write true if it is in the data plane afterwards.
 template <typename Request, typename Write, typename Send>
 absl::StatusOr<std::vector<bool>> RunBatches(const std::vector<Write>& writes, size_t max_batch,
                                              const std::string& owner, Send&& send,
@@ -17,31 +48,8 @@ absl::StatusOr<std::vector<bool>> RunBatches(const std::vector<Write>& writes, s
   std::vector<bool> done(writes.size(), false);
   for (size_t start = 0; start < writes.size(); start += max_batch) {
     const size_t end = std::min(writes.size(), start + max_batch);
-    Request request;
-    request.set_owner(owner);
-    for (size_t i = start; i < end; ++i) *request.add_writes() = writes[i];
-    ++counters.batches;
-    absl::Status s = send(request);
-    if (s.ok()) {
-      std::fill(done.begin() + static_cast<ptrdiff_t>(start),
-                done.begin() + static_cast<ptrdiff_t>(end), true);
-      continue;
-    }
-    if (IsTransportError(s)) return s;
-    for (size_t i = start; i < end; ++i) {
-      Request one;
-      one.set_owner(owner);
-      *one.add_writes() = writes[i];
-      ++counters.batches;
-      absl::Status s1 = send(one);
-      if (IsTransportError(s1)) return s1;
-      done[i] = s1.ok() || (writes[i].op() == dpv1::WRITE_OP_DELETE &&
-                            s1.code() == absl::StatusCode::kNotFound);
-      if (!done[i]) {
-        ++counters.failed_entries;
-        counters.last_error = std::string(s1.message());
-      }
-    }
+    absl::Status s = SendRange<Request>(writes, start, end, owner, send, counters, done);
+    if (!s.ok()) return s;
   }
   return done;
 }

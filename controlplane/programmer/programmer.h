@@ -9,8 +9,9 @@
 //   restart under traffic changes nothing that is already right;
 // - a new boot epoch means the data plane restarted empty: everything is pushed again;
 // - a transport error (data plane unreachable) makes the next Sync list and diff again.
-// A rejected batch changed nothing; it is retried entry by entry so one bad entry (say a port the
-// data plane does not know) does not block the others; such entries stay unprogrammed in the RIB.
+// A rejected batch changed nothing; it is split in halves until the refused entries are isolated,
+// so one bad entry (say a port the data plane does not know) does not block the others; refused
+// entries stay unprogrammed in the RIB.
 #pragma once
 
 #include <cstdint>

@@ -35,10 +35,19 @@ void ProgrammerLoop::Run() {
     absl::Status s = programmer_.Sync();
     const auto now = Clock::now();
     if (s.ok() && !first_success) first_success = now;
-    if (!s.ok() && now - last_log > std::chrono::seconds(10)) {
-      // Rate-limited: the data plane may be down for a while.
-      fprintf(stderr, "programmer: data plane unreachable: %s\n", std::string(s.message()).c_str());
-      last_log = now;
+    const ProgrammerCounters& c = programmer_.counters();
+    if (now - last_log > std::chrono::seconds(10)) {
+      // Rate-limited: the data plane may be down, or refuse entries, for a while.
+      if (!s.ok()) {
+        fprintf(stderr, "programmer: data plane unreachable: %s\n",
+                std::string(s.message()).c_str());
+        last_log = now;
+      } else if (c.failed_entries > logged_failures_) {
+        fprintf(stderr, "programmer: %llu entries refused by the data plane, last: %s\n",
+                static_cast<unsigned long long>(c.failed_entries), c.last_error.c_str());
+        logged_failures_ = c.failed_entries;
+        last_log = now;
+      }
     }
     if (first_success && !deletes_allowed && now - *first_success >= startup_hold_) {
       programmer_.AllowDeletesOfUnclaimed();

@@ -38,6 +38,7 @@ class ProgrammerLoop {
   bool stop_ = false;
   bool pending_ = true;
   uint64_t syncs_done_ = 0;
+  uint64_t logged_failures_ = 0;
   ProgrammerStatus status_;
 };
 

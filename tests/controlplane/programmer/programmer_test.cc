@@ -119,6 +119,18 @@ TEST_F(ProgrammerTest, RefusedEntryDoesNotBlockTheOthers) {
   EXPECT_NE(programmer.counters().last_error.find("nexthop.port"), std::string::npos);
 }
 
+TEST_F(ProgrammerTest, ARefusedEntryIsIsolatedByBisection) {
+  for (int i = 0; i < 64; ++i) {
+    std::string p = "10." + std::to_string(i) + ".0.0/16";
+    rib.Set(RouteSource::kFpm, K(p.c_str()), Single(i == 37 ? "Ethernet99" : "Ethernet0"));
+  }
+  Programmer programmer(rib, mutex, dp);
+  ASSERT_TRUE(programmer.Sync().ok());
+  EXPECT_EQ(dp.routes.size(), 63u);
+  EXPECT_EQ(programmer.counters().failed_entries, 1u);
+  EXPECT_LE(dp.route_rpcs, 1 + 2 * 6);  // halves down to the bad entry, not 64 single writes
+}
+
 TEST_F(ProgrammerTest, BatchesRespectTheDataplaneLimit) {
   dp.max_batch = 2;
   FillRib(rib);
