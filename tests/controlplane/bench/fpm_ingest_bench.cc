@@ -77,11 +77,15 @@ std::vector<IpPrefix> MakeTable(size_t n4, size_t n6) {
     p.length = static_cast<uint8_t>(Ipv4Length(rng));
     add(p);
   }
+  // IPv6 prefixes cluster under a few thousand registry allocations, as in the real table (and
+  // so share the FIB's tbl8 groups the way real ones do).
+  std::vector<uint64_t> allocations(4096);
+  for (auto& a : allocations) a = (rng() & ~(7ull << 61) & ~0xffffffffull) | (1ull << 61);
   while (out.size() < n4 + n6) {
     IpPrefix p;
     p.address.family = Family::kIpv6;
-    uint64_t hi = rng();
-    hi = (hi & ~(7ull << 61)) | (1ull << 61);  // 2000::/3
+    const uint64_t parent = allocations[rng() % allocations.size()];
+    const uint64_t hi = parent | (rng() & 0xffff0000ull);  // the /48 under its /32
     for (int i = 0; i < 8; ++i) p.address.bytes[i] = static_cast<uint8_t>(hi >> (56 - 8 * i));
     p.length = static_cast<uint8_t>(Ipv6Length(rng));
     add(p);
