@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <algorithm>
 #include <set>
 #include <sstream>
 #include <vector>
@@ -158,9 +159,22 @@ std::string VdevArg(std::string_view vdev, std::string_view key) {
   return "";
 }
 
+// EAL memory a config needs when eal.memory_mb is not set: the tables (two copies of each FIB,
+// with their RIBs; measured about 0.8 KB per IPv4 route of capacity and twice that per IPv6 route
+// across both copies, plus the fixed tbl24 arrays) and a jumbo-capable mbuf pool per port. With
+// --no-huge the untouched part of this costs address space, not resident memory.
+uint32_t EstimateMemoryMb(const pb::DataplaneConfig& config) {
+  uint64_t mb = kDefaultMemoryMb / 2;  // EAL, rings, API-side copies
+  for (const pb::SwitchConfig& sw : config.switches()) {
+    const uint64_t routes_kb =
+        (uint64_t{sw.fib_max_ipv4_routes()} + 2 * uint64_t{sw.fib_max_ipv6_routes()}) * 8 / 10;
+    mb += 256 + routes_kb / 1024 + 32 * static_cast<uint64_t>(sw.ports_size());
+  }
+  return static_cast<uint32_t>(std::clamp<uint64_t>(mb, kDefaultMemoryMb, kMaxMemoryMb));
+}
+
 void ApplyConfigDefaults(pb::DataplaneConfig& config) {
   pb::EalConfig& eal = *config.mutable_eal();
-  if (eal.memory_mb() == 0) eal.set_memory_mb(kDefaultMemoryMb);
   for (pb::SwitchConfig& sw : *config.mutable_switches()) {
     if (sw.run_dir().empty() && !sw.name().empty()) sw.set_run_dir("/run/weft/" + sw.name());
     if (sw.api_socket().empty() && !sw.run_dir().empty())
@@ -178,6 +192,7 @@ void ApplyConfigDefaults(pb::DataplaneConfig& config) {
         port.set_link_netdev(VdevArg(port.vdev(), "iface"));
     }
   }
+  if (eal.memory_mb() == 0) eal.set_memory_mb(EstimateMemoryMb(config));
 }
 
 absl::Status ValidateConfig(const pb::DataplaneConfig& config) {

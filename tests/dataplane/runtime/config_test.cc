@@ -20,10 +20,22 @@ std::string Json(const std::string& eal_extra = "", const std::string& switch_ex
                 {"name": "Ethernet4", "vdev": "net_null")" + port1_extra + R"(}]}]})";
 }
 
+TEST(ConfigTest, DefaultMemoryFollowsTheTableSizes) {
+  auto small = ParseConfig(
+      Json("", R"(, "fib_max_ipv4_routes": 10000, "fib_max_ipv6_routes": 1000)"));
+  ASSERT_TRUE(small.ok()) << small.status();
+  EXPECT_GE(small->eal().memory_mb(), 512u);
+  EXPECT_LE(small->eal().memory_mb(), 640u);
+  auto set = ParseConfig(Json(R"(, "memory_mb": 700)"));
+  ASSERT_TRUE(set.ok()) << set.status();
+  EXPECT_EQ(set->eal().memory_mb(), 700u);  // an explicit figure is kept
+}
+
 TEST(ConfigTest, ValidConfigGetsTheProtoDefaults) {
   auto config = ParseConfig(Json());
   ASSERT_TRUE(config.ok()) << config.status();
-  EXPECT_EQ(config->eal().memory_mb(), 512u);
+  // Default tables (2M IPv4 + 200k IPv6 routes, two FIB copies) need about 2 GB: 1 GB failed.
+  EXPECT_GE(config->eal().memory_mb(), 2048u);
   const auto& sw = config->switches(0);
   EXPECT_EQ(sw.run_dir(), "/tmp/wt-leaf1");
   EXPECT_EQ(sw.api_socket(), "unix:/tmp/wt-leaf1/dataplane.sock");

@@ -79,4 +79,4 @@ class Dataplane:
 
     def stop_tap_keeper(self):
         """The TAP keeper outlives the data plane by design; tests end it explicitly."""
-        subprocess.run(["pkill", "-f", f"--tap-keeper.*{self.run_dir}"], check=False)
+        subprocess.run([str(BINARY), "--stop-tap-keeper", str(self.run_dir)], check=False)
