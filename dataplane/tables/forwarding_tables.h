@@ -49,7 +49,7 @@ enum class RouteKind : uint8_t { kGroup, kNexthop, kDrop, kPunt };
 struct RouteAction {
   RouteKind kind = RouteKind::kDrop;
   uint32_t group_id = 0;  // kGroup
-  NexthopKey nexthop;     // kNexthop
+  NexthopKey nexthop;     // kNexthop; an unspecified address (connected route) always gleans
   bool operator==(const RouteAction&) const = default;
 };
 
