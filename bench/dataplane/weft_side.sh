@@ -71,6 +71,7 @@ run_weft() {
 
   # The 1M-route install is also profiled on the control CPU (API server, tables' writer side).
   local install=("${program[@]}" --routes "$routes") data="$logs/perf-case_${c}_weft_install.data"
+  rm -f "$data"
   [[ $c == b && ${PROFILE:-1} == 1 ]] && command -v perf >/dev/null &&
     install=(perf record -q -e cpu-clock -F 999 -C "$SAMPLER_CPU" -o "$data" -- "${install[@]}")
   out=$("${install[@]}") || { bench_stop "$pid"; return 1; }
