@@ -15,7 +15,11 @@ namespace weft::cp {
 bool KernelNeighbor::usable() const {
   constexpr uint16_t kUsable =
       NUD_REACHABLE | NUD_STALE | NUD_DELAY | NUD_PROBE | NUD_PERMANENT | NUD_NOARP;
-  return !is_delete && mac.has_value() && (state & kUsable) != 0;
+  // Multicast entries (IPv6 ff02::/16 NOARP with 33:33:.. MACs, IPv4 224/4) are not next hops.
+  const bool multicast_address =
+      address.is_v4() ? (address.bytes[0] & 0xf0) == 0xe0 : address.bytes[0] == 0xff;
+  return !is_delete && mac.has_value() && ((*mac)[0] & 1) == 0 && !multicast_address &&
+         (state & kUsable) != 0;
 }
 
 absl::StatusOr<std::optional<KernelNeighbor>> DecodeNeighborMessage(std::span<const uint8_t> msg) {

@@ -65,6 +65,16 @@ TEST(NeighborTable, DeletesIpv6AndForeignInterfaces) {
   EXPECT_EQ(table.DrainChanges().size(), 1u);
 }
 
+TEST(NeighborTable, MulticastEntriesAreNotNeighbours) {
+  NeighborTable table;
+  // The kernel lists ff02::2 NOARP with a 33:33:.. MAC: the data plane would refuse it.
+  KernelNeighbor m = Decode(Neigh(false, AF_INET6, NUD_NOARP, "ff02::2"));
+  m.mac = MacAddress{0x33, 0x33, 0, 0, 0, 2};
+  EXPECT_FALSE(m.usable());
+  table.Apply(m, "Ethernet0");
+  EXPECT_EQ(table.size(), 0u);
+}
+
 TEST(NeighborTable, DecodeErrorsAndOtherFamilies) {
   EXPECT_FALSE(DecodeNeighborMessage(Neigh(false, AF_BRIDGE, NUD_REACHABLE, "10.0.0.2"))
                    .value()
