@@ -4,9 +4,12 @@ Every name starts with a per-suite prefix so that leftovers of an aborted run ar
 deleted before the next one starts (tests can run twice in a row).
 """
 import json
+import os
 import subprocess
 
-PREFIX = "wt-"
+# Override (3 characters, e.g. "wa-") to run two suites side by side without one deleting the
+# other's namespaces as leftovers.
+PREFIX = os.environ.get("WEFT_TEST_PREFIX", "wt-")
 
 
 def sh(*args, ns=None, check=True, timeout=30, capture=True):
