@@ -22,6 +22,7 @@
 #include "controlplane/config/weftd_config.h"
 #include "controlplane/fpm/fpm_server.h"
 #include "controlplane/kernel/kernel_monitor.h"
+#include "controlplane/kernel/neighbor_resolver.h"
 #include "controlplane/programmer/grpc_dataplane_client.h"
 #include "controlplane/programmer/programmer_loop.h"
 
@@ -111,6 +112,14 @@ int Run(int argc, char** argv) {
   }
   KernelMonitor kernel_monitor(neighbors, addresses, rib_mutex, PortOfIfindex,
                                [&loop] { loop.Notify(); });
+  kernel_monitor.SetHostRoutes(&rib);
+  NeighborResolver resolver(rib, neighbors, rib_mutex,
+                            [](const std::string& port) { return if_nametoindex(port.c_str()); });
+  if (absl::Status s = resolver.Open(); !s.ok()) {
+    fprintf(stderr, "weftd: %s\n", std::string(s.message()).c_str());
+    return 1;
+  }
+  kernel_monitor.SetTick([&resolver] { resolver.Tick(); });
   if (absl::Status s = kernel_monitor.Start(); !s.ok()) {
     fprintf(stderr, "weftd: %s\n", std::string(s.message()).c_str());
     return 1;

@@ -9,6 +9,7 @@ rv1::RouteSource ToProto(RouteSource s) {
   switch (s) {
     case RouteSource::kConnected: return rv1::ROUTE_SOURCE_CONNECTED;
     case RouteSource::kLocal: return rv1::ROUTE_SOURCE_LOCAL;
+    case RouteSource::kNeighbor: return rv1::ROUTE_SOURCE_NEIGHBOR;
     case RouteSource::kStatic: return rv1::ROUTE_SOURCE_STATIC;
     case RouteSource::kFpm: return rv1::ROUTE_SOURCE_FPM;
     case RouteSource::kCount: break;

@@ -79,7 +79,9 @@ bool KernelMonitor::Handle(std::span<const uint8_t> message) {
     return false;
   }
   if (neighbor->has_value()) {
-    neighbors_.Apply(**neighbor, port_of_ifindex_((*neighbor)->ifindex));
+    const std::optional<std::string> port = port_of_ifindex_((*neighbor)->ifindex);
+    neighbors_.Apply(**neighbor, port);
+    if (port && rib_ != nullptr) UpdateHostRoute(*port, (*neighbor)->address);
     return true;
   }
   auto address = DecodeAddressMessage(message);
@@ -94,11 +96,31 @@ bool KernelMonitor::Handle(std::span<const uint8_t> message) {
   return false;
 }
 
+void KernelMonitor::UpdateHostRoute(const std::string& port, const IpAddress& address) {
+  const auto& b = address.bytes;
+  const bool link_local = address.is_v4() ? (b[0] == 169 && b[1] == 254)
+                                          : (b[0] == 0xfe && (b[1] & 0xc0) == 0x80);
+  if (link_local) return;
+  const RouteKey key{0, IpPrefix{address, static_cast<uint8_t>(address.bits())}};
+  if (neighbors_.Contains(NeighborKey{port, address})) {
+    rib_->Set(RouteSource::kNeighbor, key, MakeForward({PortNexthop{port, address, 1}}));
+  } else {
+    const RibEntry* e = rib_->Find(key);
+    if (e == nullptr) return;
+    auto it = e->candidates.find(RouteSource::kNeighbor);
+    // Only the host route this port's neighbour made (another port may hold the same address).
+    if (it != e->candidates.end() && it->second.nexthops.size() == 1 &&
+        it->second.nexthops[0].port == port) {
+      rib_->Remove(RouteSource::kNeighbor, key);
+    }
+  }
+}
+
 void KernelMonitor::Run() {
   std::vector<uint8_t> buf(1 << 20);
   while (true) {
     pollfd fds[2] = {{stop_fd_, POLLIN, 0}, {fd_, POLLIN, 0}};
-    if (poll(fds, 2, 1000) < 0 && errno != EINTR) return;
+    if (poll(fds, 2, tick_ ? 200 : 1000) < 0 && errno != EINTR) return;
     if (fds[0].revents) return;
     bool changed = false;
     while (true) {
@@ -127,6 +149,10 @@ void KernelMonitor::Run() {
     }
     SendNextDump();
     if (changed && on_change_) on_change_();
+    // Only with the tables complete (no dump pending) and after the events read so far: the
+    // resolver must not act on a neighbour state the kernel already changed (a managed request
+    // on a permanent entry would undo it).
+    if (tick_ && dumps_.empty() && !dump_running_) tick_();
   }
 }
 

@@ -13,6 +13,7 @@
 #include "absl/status/status.h"
 #include "controlplane/kernel/address_table.h"
 #include "controlplane/kernel/neighbor_table.h"
+#include "controlplane/rib/rib.h"
 
 namespace weft::cp {
 
@@ -26,6 +27,14 @@ class KernelMonitor {
   KernelMonitor(const KernelMonitor&) = delete;
   KernelMonitor& operator=(const KernelMonitor&) = delete;
 
+  // Before Start: every usable neighbour on a port also becomes a host route (/32, /128) in
+  // `rib` (source kNeighbor, guarded by the same mutex), so that the data plane forwards to
+  // directly attached hosts instead of gleaning; link-local neighbours are left out (punted).
+  void SetHostRoutes(Rib* rib) { rib_ = rib; }
+  // Before Start: called from Run's thread at least every 200 ms, after the events read so far
+  // were applied (without the lock).
+  void SetTick(std::function<void()> tick) { tick_ = std::move(tick); }
+
   absl::Status Start();
   void Run();
   void Stop();
@@ -36,12 +45,15 @@ class KernelMonitor {
   bool SendNextDump();
   // Applies one message; true if it was a neighbour or address.
   bool Handle(std::span<const uint8_t> message);
+  void UpdateHostRoute(const std::string& port, const IpAddress& address);
 
   NeighborTable& neighbors_;
   AddressTable& addresses_;
   std::mutex& mutex_;
   PortOfIfindex port_of_ifindex_;
   std::function<void()> on_change_;
+  Rib* rib_ = nullptr;
+  std::function<void()> tick_;
   int fd_ = -1;
   int stop_fd_ = -1;
   uint32_t seq_ = 1;

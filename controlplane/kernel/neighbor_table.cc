@@ -75,6 +75,11 @@ absl::StatusOr<std::optional<KernelNeighbor>> DecodeNeighborMessage(std::span<co
 void NeighborTable::Apply(const KernelNeighbor& n, const std::optional<std::string>& port) {
   if (!port) return;
   NeighborKey key{*port, n.address};
+  if (!n.is_delete && (n.state & (NUD_PERMANENT | NUD_NOARP)) != 0) {
+    static_.insert(key);
+  } else {
+    static_.erase(key);
+  }
   auto it = entries_.find(key);
   if (n.usable()) {
     if (it != entries_.end() && it->second == *n.mac) return;

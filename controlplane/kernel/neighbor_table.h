@@ -57,9 +57,13 @@ class NeighborTable {
   // All neighbours, for a full push.
   std::vector<NeighborChange> Snapshot() const;
   size_t size() const { return entries_.size(); }
+  bool Contains(const NeighborKey& key) const { return entries_.contains(key); }
+  // Configured by an operator (NUD_PERMANENT or NUD_NOARP): not to be managed by weftd.
+  bool IsStatic(const NeighborKey& key) const { return static_.contains(key); }
 
  private:
   absl::flat_hash_map<NeighborKey, MacAddress> entries_;
+  absl::flat_hash_set<NeighborKey> static_;
   absl::flat_hash_set<NeighborKey> dirty_;
 };
 

@@ -8,6 +8,7 @@ const char* RouteSourceName(RouteSource s) {
   switch (s) {
     case RouteSource::kConnected: return "connected";
     case RouteSource::kLocal: return "local";
+    case RouteSource::kNeighbor: return "neighbor";
     case RouteSource::kStatic: return "static";
     case RouteSource::kFpm: return "fpm";
     case RouteSource::kCount: break;
@@ -54,6 +55,10 @@ void Rib::Set(RouteSource source, const RouteKey& key, RouteAction action) {
   auto it = e.candidates.find(source);
   if (it != e.candidates.end() && it->second == action) return;
   const bool affects_selection = e.candidates.empty() || source <= e.candidates.begin()->first;
+  if (affects_selection) {
+    if (!e.candidates.empty()) CountNexthops(e.candidates.begin()->second, -1);
+    CountNexthops(action, 1);
+  }
   e.candidates[source] = std::move(action);
   if (affects_selection) dirty_.insert(key);
 }
@@ -65,8 +70,12 @@ void Rib::Remove(RouteSource source, const RouteKey& key) {
   auto c = e.candidates.find(source);
   if (c == e.candidates.end()) return;
   const bool was_selected = c == e.candidates.begin();
+  if (was_selected) CountNexthops(c->second, -1);
   e.candidates.erase(c);
-  if (was_selected) dirty_.insert(key);
+  if (was_selected) {
+    if (!e.candidates.empty()) CountNexthops(e.candidates.begin()->second, 1);
+    dirty_.insert(key);
+  }
   if (e.candidates.empty()) entries_.erase(it);
 }
 
@@ -107,6 +116,24 @@ void Rib::ForEachSelected(
 
 void Rib::ForEachEntry(const std::function<void(const RouteKey&, const RibEntry&)>& f) const {
   for (const auto& [key, e] : entries_) f(key, e);
+}
+
+void Rib::CountNexthops(const RouteAction& action, int delta) {
+  if (action.kind != RouteAction::Kind::kForward) return;
+  for (const PortNexthop& nh : action.nexthops) {
+    if (nh.address == IpAddress{nh.address.family, {}}) continue;  // connected: glean
+    auto key = std::make_pair(nh.port, nh.address);
+    if (delta > 0) {
+      ++nexthop_refs_[key];
+    } else if (auto it = nexthop_refs_.find(key); it != nexthop_refs_.end() && --it->second == 0) {
+      nexthop_refs_.erase(it);
+    }
+  }
+}
+
+void Rib::ForEachNexthopInUse(
+    const std::function<void(const std::string&, const IpAddress&)>& f) const {
+  for (const auto& [key, refs] : nexthop_refs_) f(key.first, key.second);
 }
 
 void Rib::SetProgrammed(const RouteKey& key, bool programmed) {

@@ -18,7 +18,9 @@
 namespace weft::cp {
 
 // Where a route came from, in order of preference (lower wins, like administrative distance).
-enum class RouteSource : uint8_t { kConnected, kLocal, kStatic, kFpm, kCount };
+// kNeighbor: the host route (/32, /128) of a resolved neighbour on a port, so that traffic to a
+// directly attached host is forwarded by the data plane instead of gleaning.
+enum class RouteSource : uint8_t { kConnected, kLocal, kNeighbor, kStatic, kFpm, kCount };
 const char* RouteSourceName(RouteSource s);
 
 struct RouteKey {
@@ -83,10 +85,19 @@ class Rib {
   void ForEachSelected(const std::function<void(const RouteKey&, const RouteAction&)>& f) const;
   void ForEachEntry(const std::function<void(const RouteKey&, const RibEntry&)>& f) const;
   void SetProgrammed(const RouteKey& key, bool programmed);
+  // Every distinct (port, address) next hop of the selected routes (unspecified addresses of
+  // connected routes excluded): what must stay resolved for the routes to forward.
+  void ForEachNexthopInUse(
+      const std::function<void(const std::string& port, const IpAddress& address)>& f) const;
+  size_t nexthops_in_use() const { return nexthop_refs_.size(); }
 
  private:
+  void CountNexthops(const RouteAction& action, int delta);
+
   absl::flat_hash_map<RouteKey, RibEntry> entries_;
   absl::flat_hash_set<RouteKey> dirty_;
+  // (port, address) -> number of selected routes naming it.
+  absl::flat_hash_map<std::pair<std::string, IpAddress>, uint32_t> nexthop_refs_;
 };
 
 }  // namespace weft::cp

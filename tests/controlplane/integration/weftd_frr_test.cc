@@ -189,6 +189,7 @@ TEST_P(WeftdFrrTest, ZebraRoutesReachTheDataplaneAndSurviveWeftdKill) {
                        "10.0.1.2' -c 'no ip route 192.0.2.0/24 blackhole' >/dev/null"),
             0);
   auto updated = want;
+  updated["10.0.0.2/32"] = "10.0.0.2@Ethernet0";  // the neighbour's host route
   updated["198.51.100.0/24"] = "10.0.0.2@Ethernet0, 10.0.1.2@Ethernet4";
   updated.erase("192.0.2.0/24");
   ASSERT_TRUE(WaitForRoutes(updated)) << ::testing::PrintToString(DataplaneRoutes(*client_));

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 namespace weft::cp {
 namespace {
 
@@ -56,6 +58,36 @@ TEST(Rib, MakeForwardIsCanonical) {
   EXPECT_EQ(a.nexthops[0], N("Ethernet0", "10.0.0.1", 255));  // capped
   EXPECT_EQ(a.nexthops[1], N("Ethernet4", "10.0.0.2", 3));    // duplicates merged
   EXPECT_EQ(a, MakeForward({N("Ethernet4", "10.0.0.2", 3), N("Ethernet0", "10.0.0.1", 255)}));
+}
+
+std::vector<std::string> InUse(const Rib& rib) {
+  std::vector<std::string> out;
+  rib.ForEachNexthopInUse([&](const std::string& port, const IpAddress& a) {
+    out.push_back(a.ToString() + "@" + port);
+  });
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+TEST(Rib, NexthopsInUseFollowTheSelectedRoutes) {
+  Rib rib;
+  rib.Set(RouteSource::kFpm, K("10.0.0.0/8"), MakeForward({N("Ethernet0", "10.1.0.1"),
+                                                           N("Ethernet4", "10.2.0.1")}));
+  rib.Set(RouteSource::kFpm, K("10.9.0.0/16"), MakeForward({N("Ethernet0", "10.1.0.1")}));
+  // A connected route (unspecified address) gleans: nothing to resolve.
+  rib.Set(RouteSource::kConnected, K("10.1.0.0/24"), MakeForward({N("Ethernet0", "0.0.0.0")}));
+  EXPECT_EQ(InUse(rib), (std::vector<std::string>{"10.1.0.1@Ethernet0", "10.2.0.1@Ethernet4"}));
+  // A preferred source hides the FPM route's next hops; removing it shows them again.
+  rib.Set(RouteSource::kStatic, K("10.0.0.0/8"), MakeForward({N("Ethernet8", "10.3.0.1")}));
+  EXPECT_EQ(InUse(rib), (std::vector<std::string>{"10.1.0.1@Ethernet0", "10.3.0.1@Ethernet8"}));
+  rib.Remove(RouteSource::kStatic, K("10.0.0.0/8"));
+  EXPECT_EQ(InUse(rib), (std::vector<std::string>{"10.1.0.1@Ethernet0", "10.2.0.1@Ethernet4"}));
+  // Replacing the selected action and removing routes release their next hops.
+  rib.Set(RouteSource::kFpm, K("10.0.0.0/8"), RouteAction{RouteAction::Kind::kDrop, {}});
+  EXPECT_EQ(InUse(rib), (std::vector<std::string>{"10.1.0.1@Ethernet0"}));
+  rib.Remove(RouteSource::kFpm, K("10.9.0.0/16"));
+  EXPECT_TRUE(InUse(rib).empty());
+  EXPECT_EQ(rib.nexthops_in_use(), 0u);
 }
 
 }  // namespace
