@@ -2,19 +2,23 @@
 """Packet generator and counter for integration tests, run inside a namespace.
 
   pkt.py send IFACE --dst-mac M --src IP --dst IP [--flows N] [--count N] [--ttl T] [--size B]
-                    [--malformed KIND] [--dport P]
-  pkt.py sniff IFACE --seconds S [--filter BPF]    prints {"count": N, "ttls": [...]} as JSON
+                    [--malformed KIND] [--dport P] [--pps R [--seconds S]]
+  pkt.py sniff IFACE --seconds S [--filter BPF]    prints {"count": N, "ttls": [...],
+                                                   "first_arp_reply": T, "first_udp": T} as JSON
   pkt.py udp-sink PORT --seconds S                  prints {"count": N} as JSON
+Each takes --ready-file PATH (created once it sends, captures or listens); SIGTERM ends a send or
+a sink early, and it still prints its count.
 Frames are built with scapy and written with a raw AF_PACKET socket (scapy's sendp is too slow
 for thousands of packets).
 """
 import argparse
 import json
+import signal
 import socket
 import sys
 import time
 
-from scapy.all import IP, UDP, Ether, Raw, conf, get_if_hwaddr, sniff  # noqa: E402
+from scapy.all import ARP, IP, UDP, Ether, Raw, conf, get_if_hwaddr, sniff  # noqa: E402
 
 conf.verb = 0
 
@@ -37,28 +41,57 @@ def build(args, flow):
     return bytes(raw)
 
 
+# SIGTERM ends a send or a sink early; it still prints its count.
+stopped = False
+
+
+def _stop(*_):
+    global stopped
+    stopped = True
+
+
 def cmd_send(args):
     s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
     s.bind((args.iface, 0))
     frames = [build(args, f) for f in range(args.flows)]
+    if args.ready_file:
+        open(args.ready_file, "w").close()
     sent = 0
     start = time.monotonic()
+    end = start + args.seconds if args.seconds and args.pps else None
     for i in range(args.count):
         for fr in frames:
             if args.pps:  # pace: a host burst faster than the switch polls is not the test
-                while time.monotonic() < start + sent / args.pps:
+                due = start + sent / args.pps
+                if stopped or (end is not None and due >= end):
+                    break
+                if due - time.monotonic() > 200e-6:  # slow streams sleep: two cores are shared
+                    time.sleep(max(0.0, due - time.monotonic()))
+                while time.monotonic() < due:
                     pass
             s.send(fr)
             sent += 1
+        if stopped or (end is not None and start + sent / args.pps >= end):
+            break
         if args.gap_ms:
             time.sleep(args.gap_ms / 1000)
     print(json.dumps({"sent": sent}))
 
 
 def cmd_sniff(args):
-    pkts = sniff(iface=args.iface, timeout=args.seconds, filter=args.filter)
+    ready = (lambda: open(args.ready_file, "w").close()) if args.ready_file else None
+    pkts = sniff(iface=args.iface, timeout=args.seconds, filter=args.filter,
+                 started_callback=ready)
     ttls = [p[IP].ttl for p in pkts if IP in p]
-    print(json.dumps({"count": len(pkts), "ttls": ttls[:100]}))
+    # Capture times (wall clock) of the first ARP reply and the first UDP packet, for latencies.
+    arp_replies = [float(p.time) for p in pkts if ARP in p and p[ARP].op == 2]
+    arp_requests = [float(p.time) for p in pkts if ARP in p and p[ARP].op == 1]
+    udp = [float(p.time) for p in pkts if UDP in p]
+    print(json.dumps({"count": len(pkts), "ttls": ttls[:100], "udp": len(udp),
+                      "arp_requests": len(arp_requests),
+                      "first_arp_request": min(arp_requests, default=None),
+                      "first_arp_reply": min(arp_replies, default=None),
+                      "first_udp": min(udp, default=None)}))
 
 
 def cmd_udp_sink(args):
@@ -66,9 +99,11 @@ def cmd_udp_sink(args):
     s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
     s.bind(("0.0.0.0", args.port))
     s.settimeout(0.2)
+    if args.ready_file:
+        open(args.ready_file, "w").close()
     count = 0
     end = time.monotonic() + args.seconds
-    while time.monotonic() < end:
+    while time.monotonic() < end and not stopped:
         try:
             s.recv(65536)
             count += 1
@@ -92,18 +127,23 @@ def main():
     s.add_argument("--dport", type=int, default=9000)
     s.add_argument("--gap-ms", type=float, default=0)
     s.add_argument("--pps", type=float, default=0, help="packets per second; 0 = as fast as possible")
+    s.add_argument("--seconds", type=float, default=0, help="stop after this long (with --pps)")
+    s.add_argument("--ready-file", help="created when sending starts")
     s.add_argument("--malformed", choices=["bad-ihl", "bad-version", "total-length", "truncated"])
     s.set_defaults(fn=cmd_send)
     n = sub.add_parser("sniff")
     n.add_argument("iface")
     n.add_argument("--seconds", type=float, default=2)
     n.add_argument("--filter")
+    n.add_argument("--ready-file", help="created once the capture runs")
     n.set_defaults(fn=cmd_sniff)
     u = sub.add_parser("udp-sink")
     u.add_argument("port", type=int)
     u.add_argument("--seconds", type=float, default=3)
+    u.add_argument("--ready-file", help="created once the socket is bound")
     u.set_defaults(fn=cmd_udp_sink)
     args = p.parse_args()
+    signal.signal(signal.SIGTERM, _stop)
     args.fn(args)
 
 
