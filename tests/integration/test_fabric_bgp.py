@@ -232,8 +232,9 @@ def test_zebra_restart_loses_no_packet(fabric):
     a = fabric["a"]
     connected = a.log().count("zebra connected")
     swept = a.log().count("swept")
-    # zebra dies and is restarted with its clients, as watchfrr does: Debian's bgpd 8.4 does not
-    # replay its routes to a restarted zebra (FRR issue #22362, fixed in 2026). The BGP sessions
+    # zebra dies and is restarted with its clients, as watchfrr's phased restart does when zebra
+    # dies (clients stopped, zebra started, clients started): Debian's bgpd 8.4 does not replay
+    # its routes to a restarted zebra by itself (FRR issue #22362, fixed in 2026). The BGP sessions
     # come back and the routes are replayed over FPM; until then weftd holds the routes of the
     # previous session as stale (30 s hold, the default) and the data plane forwards on. The
     # stream lasts until nothing is stale any more.
