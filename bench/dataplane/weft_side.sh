@@ -8,6 +8,14 @@
 # to the switch.
 WEFT_PORT_MAC_B64="AgAAAAAB"  # 02:00:00:00:00:01
 
+# net_pcap's infinite_rx copies the whole pcap into mbufs of the port's pool at start, then takes
+# one more mbuf per packet received: the pool holds the file's packets plus the working set.
+weft_pool_size() {  # weft_pool_size PCAP
+  local packets
+  packets=$(( ($(stat -c %s "$1") - 24) / (16 + 60) ))  # pcap header; record header + 60-byte frame
+  echo $(( packets + 4096 ))
+}
+
 weft_config() {  # weft_config CASE PREFIX RUN_DIR
   local c=$1 prefix=$2 run=$3
   cat <<EOF
@@ -21,7 +29,7 @@ weft_config() {  # weft_config CASE PREFIX RUN_DIR
     "create_taps": false,
     "ports": [
       {"name": "Ethernet0", "vdev": "net_pcap,rx_pcap=$work/$c/flows.pcap,infinite_rx=1",
-       "mac": "$WEFT_PORT_MAC_B64"},
+       "mac": "$WEFT_PORT_MAC_B64", "mbuf_pool_size": $(weft_pool_size "$work/$c/flows.pcap")},
       {"name": "Ethernet4", "vdev": "net_null,no-rx=1"}
     ]
   }]

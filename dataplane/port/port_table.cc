@@ -142,9 +142,14 @@ absl::Status PortSet::OpenOne(const pb::PortConfig& config, const PortOpenOption
                                                       config.name(), config.mtu(), info.min_mtu,
                                                       info.max_mtu, config.vdev()));
 
-  const uint32_t count = std::max<uint32_t>(
+  const uint32_t needed = std::max<uint32_t>(
       2047, RoundUpPow2Minus1(kRxDescriptors * rx_queues + kTxDescriptors * tx_queues +
                               kInjectRingSize + 2 * kPoolCache));
+  if (config.mbuf_pool_size() != 0 && config.mbuf_pool_size() < needed)
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "port %s: mbuf_pool_size %u is below the %u mbufs its %u rx and %u tx queues need",
+        config.name(), config.mbuf_pool_size(), needed, rx_queues, tx_queues));
+  const uint32_t count = config.mbuf_pool_size() != 0 ? config.mbuf_pool_size() : needed;
   const std::string pool_name = absl::StrCat("mb_", options.instance_tag, "_", port.index);
   owned.pool = rte_pktmbuf_pool_create(pool_name.c_str(), count, kPoolCache, 0,
                                        static_cast<uint16_t>(data_room), options.socket_id);
@@ -166,7 +171,13 @@ absl::Status PortSet::OpenOne(const pb::PortConfig& config, const PortOpenOption
   for (uint16_t q = 0; q < rx_queues; ++q)
     if ((rc = rte_eth_rx_queue_setup(owned.ethdev_id, q, kRxDescriptors, options.socket_id, nullptr,
                                      owned.pool)) != 0)
-      return PortError(config, absl::StrCat("rx queue ", q, " setup"), rc);
+      return PortError(config,
+                       absl::StrCat("rx queue ", q, " setup",
+                                    driver == "net_pcap" && !VdevArg(args, "infinite_rx").empty()
+                                        ? " (infinite_rx keeps the whole pcap in the port's pool: "
+                                          "raise mbuf_pool_size above its packet count)"
+                                        : ""),
+                       rc);
   for (uint16_t q = 0; q < tx_queues; ++q)
     if ((rc = rte_eth_tx_queue_setup(owned.ethdev_id, q, kTxDescriptors, options.socket_id, nullptr)) != 0)
       return PortError(config, absl::StrCat("tx queue ", q, " setup"), rc);

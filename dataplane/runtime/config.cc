@@ -29,6 +29,10 @@ constexpr uint32_t kDefaultGroups = 65'536;
 constexpr uint32_t kMaxIpv4Routes = 16'000'000;
 constexpr uint32_t kMaxIpv6Routes = 4'000'000;
 constexpr uint32_t kMaxGroups = 1'000'000;
+constexpr uint32_t kDefaultIpv4Tbl8Groups = 1u << 14;
+constexpr uint32_t kDefaultIpv6Tbl8Groups = 1u << 15;
+// Mbufs a port's pool holds by default (PortSet sizes it for its descriptors, at least this).
+constexpr uint32_t kDefaultPoolMbufs = 2047;
 
 // absl::string_view is not std::string_view in Debian's abseil: split by hand.
 std::vector<std::string_view> SplitCommas(std::string_view s) {
@@ -104,6 +108,12 @@ absl::Status ValidatePort(const pb::PortConfig& port, const std::string& at) {
   }
   if (port.rx_queues() < 1 || port.rx_queues() > kMaxRxQueues)
     return Bad(at + ".rx_queues", absl::StrFormat("%u is outside 1..%u", port.rx_queues(), kMaxRxQueues));
+  // 0 = sized by PortSet for the port's descriptors; below that the port could not fill its rings
+  // (checked again at start, where the worker count is known).
+  if (port.mbuf_pool_size() != 0 &&
+      (port.mbuf_pool_size() < kDefaultPoolMbufs || port.mbuf_pool_size() > kMaxMbufPoolSize))
+    return Bad(at + ".mbuf_pool_size", absl::StrFormat("%u is outside %u..%u", port.mbuf_pool_size(),
+                                                       kDefaultPoolMbufs, kMaxMbufPoolSize));
   return absl::OkStatus();
 }
 
@@ -132,6 +142,10 @@ absl::Status ValidateSwitch(const pb::SwitchConfig& sw, const std::string& at) {
   if (sw.max_nexthop_groups() > kMaxGroups)
     return Bad(at + ".max_nexthop_groups",
                absl::StrFormat("%u exceeds %u", sw.max_nexthop_groups(), kMaxGroups));
+  for (const auto& [field, value] : {std::pair{".fib_ipv4_tbl8_groups", sw.fib_ipv4_tbl8_groups()},
+                                     std::pair{".fib_ipv6_tbl8_groups", sw.fib_ipv6_tbl8_groups()}})
+    if (value < 1 || value > kMaxTbl8Groups)
+      return Bad(at + field, absl::StrFormat("%u is outside 1..%u", value, kMaxTbl8Groups));
   std::set<std::string> names, netdevs;
   for (int i = 0; i < sw.ports_size(); ++i) {
     const std::string port_at = absl::StrFormat("%s.ports[%d]", at, i);
@@ -161,14 +175,23 @@ std::string VdevArg(std::string_view vdev, std::string_view key) {
 
 // EAL memory a config needs when eal.memory_mb is not set: the tables (two copies of each FIB,
 // with their RIBs; measured about 0.8 KB per IPv4 route of capacity and twice that per IPv6 route
-// across both copies, plus the fixed tbl24 arrays) and a jumbo-capable mbuf pool per port. With
-// --no-huge the untouched part of this costs address space, not resident memory.
+// across both copies, plus the fixed tbl24 arrays), tbl8 groups beyond the defaults (two copies)
+// and a jumbo-capable mbuf pool per port (larger where mbuf_pool_size says so). With --no-huge the
+// untouched part of this costs address space, not resident memory.
 uint32_t EstimateMemoryMb(const pb::DataplaneConfig& config) {
   uint64_t mb = kDefaultMemoryMb / 2;  // EAL, rings, API-side copies
   for (const pb::SwitchConfig& sw : config.switches()) {
     const uint64_t routes_kb =
         (uint64_t{sw.fib_max_ipv4_routes()} + 2 * uint64_t{sw.fib_max_ipv6_routes()}) * 8 / 10;
-    mb += 256 + routes_kb / 1024 + 32 * static_cast<uint64_t>(sw.ports_size());
+    mb += 256 + routes_kb / 1024;
+    const uint64_t extra_tbl8 =
+        std::max(sw.fib_ipv4_tbl8_groups(), kDefaultIpv4Tbl8Groups) - kDefaultIpv4Tbl8Groups +
+        std::max(sw.fib_ipv6_tbl8_groups(), kDefaultIpv6Tbl8Groups) - kDefaultIpv6Tbl8Groups;
+    mb += 2 * extra_tbl8 * kTbl8GroupBytes / (1024 * 1024);
+    for (const pb::PortConfig& port : sw.ports()) {
+      const uint64_t mbufs = std::max(port.mbuf_pool_size(), kDefaultPoolMbufs);
+      mb += 12 + mbufs * kMbufFootprintBytes / (1024 * 1024);  // 2,047 mbufs: ~31 MB, as before
+    }
   }
   return static_cast<uint32_t>(std::clamp<uint64_t>(mb, kDefaultMemoryMb, kMaxMemoryMb));
 }
@@ -183,6 +206,8 @@ void ApplyConfigDefaults(pb::DataplaneConfig& config) {
     if (sw.fib_max_ipv6_routes() == 0) sw.set_fib_max_ipv6_routes(kDefaultIpv6Routes);
     if (sw.max_nexthop_groups() == 0) sw.set_max_nexthop_groups(kDefaultGroups);
     if (sw.burst_size() == 0) sw.set_burst_size(kDefaultBurst);
+    if (sw.fib_ipv4_tbl8_groups() == 0) sw.set_fib_ipv4_tbl8_groups(kDefaultIpv4Tbl8Groups);
+    if (sw.fib_ipv6_tbl8_groups() == 0) sw.set_fib_ipv6_tbl8_groups(kDefaultIpv6Tbl8Groups);
     for (pb::PortConfig& port : *sw.mutable_ports()) {
       if (port.mtu() == 0) port.set_mtu(kDefaultMtu);
       if (port.rx_queues() == 0) port.set_rx_queues(1);

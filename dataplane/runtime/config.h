@@ -19,6 +19,12 @@ inline constexpr uint32_t kMaxRxQueues = 16;
 inline constexpr uint32_t kMaxWorkerLcores = 8;
 inline constexpr uint32_t kMinMemoryMb = 64;
 inline constexpr uint32_t kMaxMemoryMb = 65536;
+inline constexpr uint32_t kMaxMbufPoolSize = 1u << 22;
+inline constexpr uint32_t kMaxTbl8Groups = 1u << 20;
+// Approximate memory of one mbuf of a port's pool (9216-byte MTU frame, headroom, mbuf and
+// mempool headers) and of one FIB tbl8 group (256 entries of 4 bytes), for the memory estimate.
+inline constexpr uint32_t kMbufFootprintBytes = 9856;
+inline constexpr uint32_t kTbl8GroupBytes = 1024;
 
 // Parses JSON (unknown fields are an error: a typo must not be silently ignored), fills defaults and
 // validates. Errors name the field: "switches[0].ports[1].mtu: 9300 exceeds 9216".

@@ -46,13 +46,15 @@ absl::Status SwitchRuntime::StartAll(const SwitchRuntimeOptions& options) {
   tables.max_ipv4_routes = config_.fib_max_ipv4_routes();
   tables.max_ipv6_routes = config_.fib_max_ipv6_routes();
   tables.max_groups = config_.max_nexthop_groups();
+  tables.ipv4_tbl8_groups = config_.fib_ipv4_tbl8_groups();
+  tables.ipv6_tbl8_groups = config_.fib_ipv6_tbl8_groups();
   tables.max_readers = options.num_workers;
   auto created = ForwardingTables::Create(tables, num_ports);
   if (!created.ok())
     return absl::Status(created.status().code(),
                         absl::StrCat("tables: ", created.status().message(),
                                      " (EAL memory too small? raise eal.memory_mb or lower "
-                                     "fib_max_ipv4_routes/fib_max_ipv6_routes)"));
+                                     "fib_max_ipv4_routes/fib_max_ipv6_routes/fib_ipv*_tbl8_groups)"));
   sw_.tables = *std::move(created);
 
   PortOpenOptions open;

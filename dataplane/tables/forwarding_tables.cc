@@ -61,14 +61,18 @@ absl::Status ForwardingTablesImpl::Init() {
   for (uint32_t i = 0; i < num_slots_; ++i) free_slots_.push(i);
 
   // 2-byte next hops halve the 2^24-entry tbl24 (32 MB instead of 64 MB per copy) when they fit.
+  // rte_fib/rte_fib6 also refuse more tbl8 groups than a next-hop value can count (32,767 for
+  // 2 bytes): each table takes 2-byte next hops only where both fit.
   const bool small_nh = kFibGroupBase + num_slots_ < (1u << 15);
+  const bool small_nh4 = small_nh && options_.ipv4_tbl8_groups < (1u << 15);
+  const bool small_nh6 = small_nh && options_.ipv6_tbl8_groups < (1u << 15);
   const uint32_t seq = g_fib_name_seq.fetch_add(1);
   for (int i = 0; i < 2; ++i) {
     rte_fib_conf c4{};
     c4.type = RTE_FIB_DIR24_8;
     c4.default_nh = kFibNoRoute;
     c4.max_routes = static_cast<int>(options_.max_ipv4_routes);
-    c4.dir24_8.nh_sz = small_nh ? RTE_FIB_DIR24_8_2B : RTE_FIB_DIR24_8_4B;
+    c4.dir24_8.nh_sz = small_nh4 ? RTE_FIB_DIR24_8_2B : RTE_FIB_DIR24_8_4B;
     c4.dir24_8.num_tbl8 = options_.ipv4_tbl8_groups;
     std::string name4 = absl::StrCat("wf4_", seq, "_", i);
     fib4_[i] = rte_fib_create(name4.c_str(), options_.socket_id, &c4);
@@ -80,7 +84,7 @@ absl::Status ForwardingTablesImpl::Init() {
     c6.type = RTE_FIB6_TRIE;
     c6.default_nh = kFibNoRoute;
     c6.max_routes = static_cast<int>(options_.max_ipv6_routes);
-    c6.trie.nh_sz = small_nh ? RTE_FIB6_TRIE_2B : RTE_FIB6_TRIE_4B;
+    c6.trie.nh_sz = small_nh6 ? RTE_FIB6_TRIE_2B : RTE_FIB6_TRIE_4B;
     c6.trie.num_tbl8 = options_.ipv6_tbl8_groups;
     std::string name6 = absl::StrCat("wf6_", seq, "_", i);
     fib6_[i] = rte_fib6_create(name6.c_str(), options_.socket_id, &c6);

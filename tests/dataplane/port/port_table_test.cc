@@ -103,6 +103,28 @@ TEST(PortSetTest, AJumboFrameCrossesARingPortInOneMbuf) {
   rte_pktmbuf_free(got[0]);
 }
 
+TEST(PortSetTest, PoolSizeFollowsTheConfigAndMustCoverTheQueues) {
+  pb::SwitchConfig sw = TwoRingsAndANull();
+  sw.mutable_ports(2)->set_mbuf_pool_size(5000);
+  {
+    PortTable table;
+    PortSet set;
+    absl::Status s = set.Open(sw, {UniqueTag(), "sw", 1, 0}, table);
+    ASSERT_TRUE(s.ok()) << s;
+    EXPECT_EQ(set.pool(2)->size, 5000u);
+    EXPECT_EQ(set.pool(0)->size, 2047u);  // unset: sized for the port's descriptors
+  }
+  // 8 rx queues of 256 descriptors plus the tx queues do not fit 2,100 mbufs: refused by name.
+  sw.mutable_ports(2)->set_mbuf_pool_size(2100);
+  sw.mutable_ports(2)->set_rx_queues(8);
+  PortTable table;
+  PortSet set;
+  absl::Status s = set.Open(sw, {UniqueTag(), "sw", 1, 0}, table);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("Ethernet8: mbuf_pool_size 2100 is below"), std::string::npos) << s;
+}
+
 TEST(PortSetTest, CloseFreesNamesSoTheSameSwitchCanReopen) {
   const std::string tag = UniqueTag();
   for (int round = 0; round < 2; ++round) {

@@ -31,6 +31,22 @@ TEST(ConfigTest, DefaultMemoryFollowsTheTableSizes) {
   EXPECT_EQ(set->eal().memory_mb(), 700u);  // an explicit figure is kept
 }
 
+TEST(ConfigTest, DefaultMemoryHoldsLargePoolsAndTbl8Groups) {
+  const std::string small = R"(, "fib_max_ipv4_routes": 10000, "fib_max_ipv6_routes": 1000)";
+  auto base = ParseConfig(Json("", small));
+  ASSERT_TRUE(base.ok()) << base.status();
+  // 131,072 packets of a pcap with infinite_rx: ~1.2 GB of 9.5 KB mbufs on that port.
+  auto pool = ParseConfig(Json("", small, R"(, "mbuf_pool_size": 135167)"));
+  ASSERT_TRUE(pool.ok()) << pool.status();
+  EXPECT_EQ(pool->switches(0).ports(1).mbuf_pool_size(), 135167u);
+  EXPECT_EQ(pool->switches(0).ports(0).mbuf_pool_size(), 0u);  // 0: sized for the descriptors
+  EXPECT_GE(pool->eal().memory_mb(), base->eal().memory_mb() + 1200);
+  // 262,144 more IPv6 tbl8 groups of 1 KB, in two FIB copies: 512 MB more.
+  auto tbl8 = ParseConfig(Json("", small + R"(, "fib_ipv6_tbl8_groups": 294912)"));
+  ASSERT_TRUE(tbl8.ok()) << tbl8.status();
+  EXPECT_GE(tbl8->eal().memory_mb(), base->eal().memory_mb() + 500);
+}
+
 TEST(ConfigTest, ValidConfigGetsTheProtoDefaults) {
   auto config = ParseConfig(Json());
   ASSERT_TRUE(config.ok()) << config.status();
@@ -43,6 +59,8 @@ TEST(ConfigTest, ValidConfigGetsTheProtoDefaults) {
   EXPECT_EQ(sw.fib_max_ipv4_routes(), 2'000'000u);
   EXPECT_EQ(sw.fib_max_ipv6_routes(), 200'000u);
   EXPECT_EQ(sw.max_nexthop_groups(), 65'536u);
+  EXPECT_EQ(sw.fib_ipv4_tbl8_groups(), 16'384u);
+  EXPECT_EQ(sw.fib_ipv6_tbl8_groups(), 32'768u);
   EXPECT_FALSE(sw.create_taps());
   EXPECT_EQ(sw.ports(0).mtu(), 9100u);
   EXPECT_EQ(sw.ports(1).mtu(), 1500u);
@@ -108,6 +126,14 @@ INSTANTIATE_TEST_SUITE_P(
                 "all zeros"},
         BadCase{"too many rx queues", Json("", "", R"(, "rx_queues": 99)"),
                 "switches[0].ports[1].rx_queues", "outside 1..16"},
+        BadCase{"pool below the default", Json("", "", R"(, "mbuf_pool_size": 100)"),
+                "switches[0].ports[1].mbuf_pool_size", "100 is outside 2047..4194304"},
+        BadCase{"pool too large", Json("", "", R"(, "mbuf_pool_size": 5000000)"),
+                "switches[0].ports[1].mbuf_pool_size", "outside"},
+        BadCase{"ipv4 tbl8 groups", Json("", R"(, "fib_ipv4_tbl8_groups": 2000000)"),
+                "switches[0].fib_ipv4_tbl8_groups", "outside 1..1048576"},
+        BadCase{"ipv6 tbl8 groups", Json("", R"(, "fib_ipv6_tbl8_groups": 4000000)"),
+                "switches[0].fib_ipv6_tbl8_groups", "outside 1..1048576"},
         BadCase{"shared link_netdev", Json("", "", R"(, "link_netdev": "eth1")"),
                 "switches[0].ports[1].link_netdev", "used by two ports"},
         BadCase{"bad link_netdev", Json("", "", R"(, "link_netdev": "a/b")"),
