@@ -104,6 +104,7 @@ int Run(int argc, char** argv) {
         fpm::FpmServerOptions{settings->fpm_address, settings->fpm_port,
                               settings->fpm_stale_hold},
         fpm_state, rib_mutex, [&loop] { loop.Notify(); });
+    loop.SetOnSynced([server = fpm_server.get()] { server->NotifyInstalled(); });
     absl::Status s = fpm_server->Start();
     if (!s.ok()) {
       fprintf(stderr, "weftd: %s\n", std::string(s.message()).c_str());

@@ -48,12 +48,15 @@ FpmServer::FpmServer(FpmServerOptions options, FpmState& state, std::mutex& rib_
       rib_mutex_(rib_mutex),
       on_rib_changed_(std::move(on_rib_changed)) {
   status_.stale_hold = options_.stale_hold;
+  std::lock_guard lock(rib_mutex_);
+  state_.EnableOffloadNotices();
 }
 
 FpmServer::~FpmServer() {
   CloseConnection();
   if (listen_fd_ >= 0) close(listen_fd_);
   if (stop_fd_ >= 0) close(stop_fd_);
+  if (notice_fd_ >= 0) close(notice_fd_);
 }
 
 absl::Status FpmServer::Start() {
@@ -89,7 +92,8 @@ absl::Status FpmServer::Start() {
                           ? reinterpret_cast<sockaddr_in*>(&bound)->sin_port
                           : reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port);
   stop_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  if (stop_fd_ < 0) return absl::InternalError("fpm eventfd failed");
+  notice_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (stop_fd_ < 0 || notice_fd_ < 0) return absl::InternalError("fpm eventfd failed");
   return absl::OkStatus();
 }
 
@@ -98,23 +102,37 @@ void FpmServer::Stop() {
   if (stop_fd_ >= 0) (void)!write(stop_fd_, &one, sizeof(one));
 }
 
+void FpmServer::NotifyInstalled() {
+  uint64_t one = 1;
+  if (notice_fd_ >= 0) (void)!write(notice_fd_, &one, sizeof(one));
+}
+
 void FpmServer::Run() {
   while (true) {
-    pollfd fds[3] = {{stop_fd_, POLLIN, 0}, {listen_fd_, POLLIN, 0}, {conn_fd_, POLLIN, 0}};
+    const short conn_events = POLLIN | (out_pos_ < out_.size() ? POLLOUT : 0);
+    pollfd fds[4] = {{stop_fd_, POLLIN, 0}, {listen_fd_, POLLIN, 0}, {notice_fd_, POLLIN, 0},
+                     {conn_fd_, conn_events, 0}};
     int timeout_ms = -1;
     if (const int64_t at = sweep_at_ns_.load(); at != 0) {
       timeout_ms = static_cast<int>(std::max<int64_t>((at - NowNs()) / 1000000 + 1, 0));
     }
-    const int n = poll(fds, conn_fd_ >= 0 ? 3 : 2, timeout_ms);
+    const int n = poll(fds, conn_fd_ >= 0 ? 4 : 3, timeout_ms);
     if (n < 0 && errno != EINTR) {
       fprintf(stderr, "fpm: poll failed: %s\n", strerror(errno));
       return;
     }
     if (fds[0].revents) return;
     if (fds[1].revents & POLLIN) Accept();
-    if (conn_fd_ >= 0 && (fds[2].revents & (POLLIN | POLLHUP | POLLERR))) {
+    if (fds[2].revents & POLLIN) {
+      uint64_t count;
+      (void)!read(notice_fd_, &count, sizeof(count));
+      std::lock_guard lock(rib_mutex_);
+      CollectNotices();
+    }
+    if (conn_fd_ >= 0 && (fds[3].revents & (POLLIN | POLLHUP | POLLERR))) {
       if (!ReadAndApply()) CloseConnection();
     }
+    if (conn_fd_ >= 0 && !Flush()) CloseConnection();
     SweepIfDue();
   }
 }
@@ -132,6 +150,8 @@ void FpmServer::Accept() {
   }
   conn_fd_ = fd;
   reader_ = FpmFrameReader();
+  out_.clear();  // notices of an earlier connection: zebra replays and is told again
+  out_pos_ = 0;
   {
     // zebra replays everything and never says when it is done: what is not replayed within the
     // hold goes away.
@@ -184,6 +204,7 @@ bool FpmServer::ReadAndApply() {
       for (size_t k = 0; k < skipped.size(); ++k) skipped[k] += frame_.skipped[k];
       state_.Apply(frame_);
     }
+    CollectNotices();  // replayed routes that are already installed are confirmed at once
   }
   if (frames > 0 && on_rib_changed_) on_rib_changed_();
   std::lock_guard lock(status_mutex_);
@@ -201,10 +222,51 @@ bool FpmServer::ReadAndApply() {
   return open;
 }
 
+void FpmServer::CollectNotices() {
+  if (conn_fd_ < 0 || out_.size() - out_pos_ > kMaxOffloadBacklog) {
+    std::vector<uint8_t> discard;
+    const size_t dropped = state_.TakeOffloadNotices(discard);
+    if (dropped == 0) return;
+    std::lock_guard lock(status_mutex_);
+    status_.offload_notices_dropped += dropped;
+    return;
+  }
+  if (out_pos_ == out_.size()) {
+    out_.clear();
+    out_pos_ = 0;
+  }
+  const size_t added = state_.TakeOffloadNotices(out_);
+  if (added == 0) return;
+  std::lock_guard lock(status_mutex_);
+  status_.offload_notices += added;
+}
+
+bool FpmServer::Flush() {
+  while (out_pos_ < out_.size()) {
+    const ssize_t w = send(conn_fd_, out_.data() + out_pos_, out_.size() - out_pos_,
+                           MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (w > 0) {
+      out_pos_ += static_cast<size_t>(w);
+      continue;
+    }
+    if (w < 0 && errno == EINTR) continue;
+    if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return true;  // POLLOUT resumes
+    std::lock_guard lock(status_mutex_);
+    fprintf(stderr, "fpm: writing offload notices to %s failed: %s\n", status_.peer.c_str(),
+            strerror(errno));
+    return false;
+  }
+  out_.clear();
+  out_pos_ = 0;
+  return true;
+}
+
 void FpmServer::CloseConnection() {
   if (conn_fd_ < 0) return;
   close(conn_fd_);
   conn_fd_ = -1;
+  out_.clear();
+  out_pos_ = 0;
   std::lock_guard lock(status_mutex_);
   status_.connected = false;
 }

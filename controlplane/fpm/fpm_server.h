@@ -6,6 +6,10 @@
 // programmer can push a batch. A framing error closes the connection with a logged reason and a
 // counter; installed state stays as it was and zebra reconnects and replays. On every connect the
 // FPM state is marked stale and swept `stale_hold` later unless replayed.
+// Routes the programmer confirms in the data plane are echoed back to zebra as RTM_NEWROUTE with
+// RTM_F_OFFLOAD (fpm_encoder.h): NotifyInstalled() (after each programmer sync) wakes the server,
+// which writes them without blocking; a zebra that does not read them costs at most
+// kMaxOffloadBacklog bytes, beyond which notices are dropped and counted.
 #pragma once
 
 #include <array>
@@ -16,6 +20,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "controlplane/fpm/fpm_decoder.h"
@@ -42,7 +47,11 @@ struct FpmSessionStatus {
   std::chrono::milliseconds stale_hold{0};
   std::optional<std::chrono::milliseconds> sweep_in;  // time until the pending stale sweep
   size_t stale_routes = 0;
+  uint64_t offload_notices = 0;          // RTM_F_OFFLOAD routes written back to zebra
+  uint64_t offload_notices_dropped = 0;  // not written: no connection, or zebra not reading
 };
+
+inline constexpr size_t kMaxOffloadBacklog = 32 << 20;
 
 class FpmServer {
  public:
@@ -59,6 +68,8 @@ class FpmServer {
   // Serves until Stop(); call from one thread.
   void Run();
   void Stop();
+  // Routes may have been confirmed in the data plane: send their offload notices. Thread-safe.
+  void NotifyInstalled();
   FpmSessionStatus status() const;
 
  private:
@@ -67,6 +78,10 @@ class FpmServer {
   bool ReadAndApply();
   void CloseConnection();
   void SweepIfDue();
+  // Collects confirmed routes' notices (rib_mutex_ held by the caller) into out_.
+  void CollectNotices();
+  // Writes what out_ holds without blocking; false when the connection failed.
+  bool Flush();
 
   FpmServerOptions options_;
   FpmState& state_;
@@ -75,6 +90,9 @@ class FpmServer {
   int listen_fd_ = -1;
   int conn_fd_ = -1;
   int stop_fd_ = -1;  // eventfd
+  int notice_fd_ = -1;  // eventfd: NotifyInstalled()
+  std::vector<uint8_t> out_;  // offload notices not yet written
+  size_t out_pos_ = 0;
   uint16_t bound_port_ = 0;
   FpmFrameReader reader_;
   FpmFrame frame_;  // reused between frames

@@ -2,6 +2,8 @@
 
 #include <linux/rtnetlink.h>
 
+#include "controlplane/fpm/fpm_encoder.h"
+
 namespace weft::cp::fpm {
 
 uint32_t DataplaneTableOf(uint32_t kernel_table) {
@@ -170,6 +172,19 @@ void FpmState::Resolve(const RouteKey& key, RouteRecord& record) {
   } else {
     rib_.Remove(RouteSource::kFpm, key);  // no next hop on a port of this switch
   }
+}
+
+void FpmState::EnableOffloadNotices() { rib_.TrackConfirmations(RouteSource::kFpm); }
+
+size_t FpmState::TakeOffloadNotices(std::vector<uint8_t>& out) {
+  size_t n = 0;
+  for (const RouteKey& key : rib_.DrainConfirmed()) {
+    auto it = routes_.find(key);
+    if (it == routes_.end() || it->second.pending || it->second.message.is_delete) continue;
+    AppendOffloadNotice(it->second.message, out);
+    ++n;
+  }
+  return n;
 }
 
 void FpmState::MarkAllStale() {

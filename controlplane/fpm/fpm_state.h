@@ -47,6 +47,12 @@ class FpmState {
   // Removes what is still stale. Returns how many routes went away.
   size_t SweepStale();
 
+  // Offload notices (fpm_encoder.h): from now on, routes the programmer confirms in the data plane
+  // are collected; TakeOffloadNotices appends one frame per such route that zebra still holds as
+  // sent (a route replaced or deleted meanwhile gets its notice when its new state is confirmed).
+  void EnableOffloadNotices();
+  size_t TakeOffloadNotices(std::vector<uint8_t>& out);
+
   size_t routes() const { return routes_.size(); }
   size_t nexthops() const { return nexthops_.size(); }
   size_t pending_routes() const;  // routes waiting for a next-hop id

@@ -33,6 +33,7 @@ void ProgrammerLoop::Run() {
       pending_ = false;
     }
     absl::Status s = programmer_.Sync();
+    if (on_synced_) on_synced_();
     const auto now = Clock::now();
     if (s.ok() && !first_success) first_success = now;
     const ProgrammerCounters& c = programmer_.counters();

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <mutex>
 
 #include "controlplane/programmer/programmer.h"
@@ -24,6 +25,9 @@ class ProgrammerLoop {
  public:
   ProgrammerLoop(Programmer& programmer, std::chrono::milliseconds startup_hold);
   void Notify();
+  // Called on the loop's thread after every sync (e.g. FpmServer::NotifyInstalled). Set before
+  // Run().
+  void SetOnSynced(std::function<void()> f) { on_synced_ = std::move(f); }
   void Run();
   void Stop();
   ProgrammerStatus status() const;
@@ -40,6 +44,7 @@ class ProgrammerLoop {
   uint64_t syncs_done_ = 0;
   uint64_t logged_failures_ = 0;
   ProgrammerStatus status_;
+  std::function<void()> on_synced_;
 };
 
 }  // namespace weft::cp

@@ -26,7 +26,11 @@ std::string RouteAction::ToString() const {
   for (const auto& nh : nexthops) {
     if (!out.empty()) out += ", ";
     out += nh.address.ToString() + "@" + nh.port;
-    if (nh.weight != 1) out += "*" + std::to_string(nh.weight);
+    if (nh.weight != 1) {
+      // Two appends: GCC 12 at -O3 reports a bogus -Wrestrict on `"*" + std::to_string(...)`.
+      out += '*';
+      out += std::to_string(nh.weight);
+    }
   }
   return out;
 }
@@ -53,7 +57,12 @@ RouteAction MakeForward(std::vector<PortNexthop> nexthops) {
 void Rib::Set(RouteSource source, const RouteKey& key, RouteAction action) {
   RibEntry& e = entries_[key];
   auto it = e.candidates.find(source);
-  if (it != e.candidates.end() && it->second == action) return;
+  if (it != e.candidates.end() && it->second == action) {
+    // Told again what is already in the data plane (zebra's replay): confirmed at once.
+    if (e.programmed && confirm_source_ == source && e.candidates.begin() == it)
+      confirmed_.push_back(key);
+    return;
+  }
   const bool affects_selection = e.candidates.empty() || source <= e.candidates.begin()->first;
   if (affects_selection) {
     if (!e.candidates.empty()) CountNexthops(e.candidates.begin()->second, -1);
@@ -138,7 +147,10 @@ void Rib::ForEachNexthopInUse(
 
 void Rib::SetProgrammed(const RouteKey& key, bool programmed) {
   auto it = entries_.find(key);
-  if (it != entries_.end()) it->second.programmed = programmed;
+  if (it == entries_.end()) return;
+  it->second.programmed = programmed;
+  if (programmed && confirm_source_ && it->second.selected()->first == *confirm_source_)
+    confirmed_.push_back(key);
 }
 
 }  // namespace weft::cp

@@ -9,6 +9,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -91,6 +92,11 @@ class Rib {
       const std::function<void(const std::string& port, const IpAddress& address)>& f) const;
   size_t nexthops_in_use() const { return nexthop_refs_.size(); }
 
+  // Confirmations for `source` (FPM's offload notices): from now on every SetProgrammed(key, true)
+  // of a key whose selected source is `source` is kept until DrainConfirmed().
+  void TrackConfirmations(RouteSource source) { confirm_source_ = source; }
+  std::vector<RouteKey> DrainConfirmed() { return std::exchange(confirmed_, {}); }
+
  private:
   void CountNexthops(const RouteAction& action, int delta);
 
@@ -98,6 +104,8 @@ class Rib {
   absl::flat_hash_set<RouteKey> dirty_;
   // (port, address) -> number of selected routes naming it.
   absl::flat_hash_map<std::pair<std::string, IpAddress>, uint32_t> nexthop_refs_;
+  std::optional<RouteSource> confirm_source_;
+  std::vector<RouteKey> confirmed_;
 };
 
 }  // namespace weft::cp

@@ -1,5 +1,6 @@
 // Byte-exact tests of the FPM stream decoder on hand-built frames.
 #include "controlplane/fpm/fpm_decoder.h"
+#include "controlplane/fpm/fpm_encoder.h"
 
 #include <gtest/gtest.h>
 
@@ -276,6 +277,78 @@ TEST(FpmDecoder, WellFormedUnsupportedMessagesAreCountedAndSkipped) {
   EXPECT_EQ(f.skipped[static_cast<size_t>(SkipReason::kNeighbor)], 1u);
   EXPECT_EQ(f.skipped[static_cast<size_t>(SkipReason::kMplsRoute)], 1u);
   EXPECT_EQ(f.skipped[static_cast<size_t>(SkipReason::kUnknownType)], 1u);
+}
+
+// The offload notices weftd writes back: one RTM_NEWROUTE per FPM frame with NLM_F_REQUEST and
+// RTM_F_OFFLOAD, carrying what zebra sent (its decoder, as zebra's, reads it back unchanged).
+TEST(FpmOffloadNotice, RoundTripsEveryRouteShapeWithTheOffloadFlag) {
+  Bytes nhg = RouteBuilder(false, AF_INET, 24).Addr(RTA_DST, "198.51.100.0").U32(RTA_NH_ID, 20)
+                  .U32(RTA_PRIORITY, 20).Finish();
+  auto mp = Concat({MultipathEntry(5, 0, "2001:db8::2"), MultipathEntry(6, 2, "2001:db8::3")});
+  Bytes multipath = RouteBuilder(false, AF_INET6, 64).Addr(RTA_DST, "2001:db8:1::")
+                        .Attr(RTA_MULTIPATH, mp.data(), mp.size()).Finish();
+  Bytes onlink = RouteBuilder(false, AF_INET, 24).Addr(RTA_DST, "10.1.0.0")
+                     .Addr(RTA_GATEWAY, "169.254.0.1").U32(RTA_OIF, 4).Finish();
+  onlink[NLMSG_HDRLEN + 8] = RTNH_F_ONLINK;
+  uint8_t via[18] = {AF_INET6, 0, 0xfe, 0x80};
+  via[17] = 1;
+  Bytes v4v6 = RouteBuilder(false, AF_INET, 24).Addr(RTA_DST, "10.2.0.0")
+                   .Attr(RTA_VIA, via, sizeof(via)).U32(RTA_OIF, 4).Finish();
+  Bytes blackhole = RouteBuilder(false, AF_INET6, 48, RTN_BLACKHOLE)
+                        .Addr(RTA_DST, "2001:db8:300::").Finish();
+  Bytes table = RouteBuilder(false, AF_INET, 16, RTN_UNICAST, 186, RT_TABLE_COMPAT)
+                    .Addr(RTA_DST, "10.9.0.0").U32(RTA_TABLE, 1000).Addr(RTA_GATEWAY, "10.0.0.9")
+                    .Finish();
+  Bytes default_route = RouteBuilder(false, AF_INET, 0).U32(RTA_NH_ID, 7).Finish();
+  FpmFrame sent = DecodeOne(Frame({nhg, multipath, onlink, v4v6, blackhole, table, default_route}));
+  ASSERT_EQ(sent.messages.size(), 7u);
+
+  Bytes notices;
+  for (const FpmMessage& m : sent.messages) {
+    const size_t before = notices.size();
+    const size_t n = AppendOffloadNotice(std::get<RouteMessage>(m), notices);
+    EXPECT_EQ(n, notices.size() - before);
+  }
+  std::vector<FpmFrame> back;
+  ASSERT_TRUE(DecodeStream(notices, {}, back).ok());
+  ASSERT_EQ(back.size(), sent.messages.size()) << "one netlink message per FPM frame";
+
+  // Raw bytes: each frame is version 1, type 1, and its message says RTM_F_OFFLOAD.
+  size_t at = 0;
+  for (size_t i = 0; i < back.size(); ++i) {
+    ASSERT_LT(at + kFpmHeaderSize + NLMSG_HDRLEN + sizeof(rtmsg), notices.size() + 1);
+    EXPECT_EQ(notices[at], 1);
+    EXPECT_EQ(notices[at + 1], 1);
+    const size_t frame_len = (size_t{notices[at + 2]} << 8) | notices[at + 3];
+    nlmsghdr h;
+    std::memcpy(&h, notices.data() + at + kFpmHeaderSize, sizeof(h));
+    EXPECT_EQ(h.nlmsg_type, RTM_NEWROUTE);
+    EXPECT_EQ(h.nlmsg_len, frame_len - kFpmHeaderSize);
+    EXPECT_TRUE(h.nlmsg_flags & NLM_F_REQUEST) << "zebra skips messages without NLM_F_REQUEST";
+    rtmsg r;
+    std::memcpy(&r, notices.data() + at + kFpmHeaderSize + NLMSG_HDRLEN, sizeof(r));
+    EXPECT_TRUE(r.rtm_flags & RTM_F_OFFLOAD) << "notice " << i;
+    at += frame_len;
+
+    ASSERT_EQ(back[i].messages.size(), 1u);
+    const auto& want = std::get<RouteMessage>(sent.messages[i]);
+    const auto& got = std::get<RouteMessage>(back[i].messages[0]);
+    EXPECT_FALSE(got.is_delete);
+    EXPECT_EQ(got.prefix, want.prefix) << i;
+    EXPECT_EQ(got.table, want.table) << i;
+    EXPECT_EQ(got.protocol, want.protocol) << i;
+    EXPECT_EQ(got.type, want.type) << i;
+    EXPECT_EQ(got.priority, want.priority) << i;
+    EXPECT_EQ(got.nexthop_id, want.nexthop_id) << i;
+    EXPECT_EQ(got.nexthops, want.nexthops) << i;
+  }
+  EXPECT_EQ(at, notices.size());
+  // Spot checks of what the round trip carried.
+  EXPECT_EQ(std::get<RouteMessage>(back[1].messages[0]).nexthops.at(1).weight, 3u);
+  EXPECT_TRUE(std::get<RouteMessage>(back[2].messages[0]).nexthops.at(0).onlink);
+  EXPECT_EQ(std::get<RouteMessage>(back[3].messages[0]).nexthops.at(0).gateway, A("fe80::1"));
+  EXPECT_EQ(std::get<RouteMessage>(back[5].messages[0]).table, 1000u);
+  EXPECT_EQ(std::get<RouteMessage>(back[6].messages[0]).prefix, P("0.0.0.0/0"));
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include <iterator>
 #include <thread>
 
+#include "controlplane/fpm/fpm_decoder.h"
 #include "tests/controlplane/fpm/fpm_frame_builder.h"
 
 namespace weft::cp::fpm {
@@ -152,6 +153,94 @@ TEST_F(FpmServerTest, NewConnectionReplacesTheOldOne) {
   }));
   close(first);
   close(second);
+}
+
+// Reads FPM frames from `fd` until `count` were decoded or nothing comes within `timeout`;
+// `offload_flags` gets each message's rtm_flags & RTM_F_OFFLOAD.
+std::vector<RouteMessage> ReadNotices(int fd, size_t count, std::chrono::milliseconds timeout,
+                                      std::vector<bool>* offload_flags = nullptr) {
+  timeval tv{static_cast<time_t>(timeout.count() / 1000),
+             static_cast<suseconds_t>(timeout.count() % 1000 * 1000)};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  FpmFrameReader reader;
+  std::vector<RouteMessage> out;
+  uint8_t buf[4096];
+  while (out.size() < count) {
+    const ssize_t r = recv(fd, buf, sizeof(buf), 0);
+    if (r <= 0) break;
+    reader.Append(std::span<const uint8_t>(buf, static_cast<size_t>(r)));
+    while (true) {
+      auto next = reader.Next();
+      EXPECT_TRUE(next.ok()) << next.status();
+      if (!next.ok() || !next->has_value()) break;
+      rtmsg rtm;
+      std::memcpy(&rtm, (*next)->data() + NLMSG_HDRLEN, sizeof(rtm));
+      if (offload_flags) offload_flags->push_back((rtm.rtm_flags & RTM_F_OFFLOAD) != 0);
+      FpmFrame frame;
+      EXPECT_TRUE(DecodeFpmFrame(**next, frame).ok());
+      for (const FpmMessage& m : frame.messages) out.push_back(std::get<RouteMessage>(m));
+    }
+  }
+  return out;
+}
+
+// What a programmer does after writing a batch: confirms the changed routes (or not).
+void Program(Rib& rib, std::mutex& mutex, bool ok) {
+  std::lock_guard lock(mutex);
+  for (const RibChange& c : rib.DrainChanges()) rib.SetProgrammed(c.key, ok && c.action);
+}
+
+TEST_F(FpmServerTest, EchoesInstalledRoutesWithOffloadFlagOnTheConnection) {
+  using testing::Frame;
+  using testing::RouteBuilder;
+  int fd = Connect(server_.bound_port());
+  auto mp = testing::Concat({testing::MultipathEntry(5, 0, "10.0.0.2"),
+                             testing::MultipathEntry(6, 1, "10.0.1.2")});
+  auto routes = Frame({RouteBuilder(false, AF_INET, 24).Addr(RTA_DST, "203.0.113.0")
+                           .Attr(RTA_MULTIPATH, mp.data(), mp.size()).Finish(),
+                       RouteBuilder(false, AF_INET6, 64).Addr(RTA_DST, "2001:db8:7::")
+                           .Addr(RTA_GATEWAY, "fe80::2").U32(RTA_OIF, 5).U32(RTA_PRIORITY, 20)
+                           .Finish()});
+  SendAll(fd, routes, routes.size());
+  ASSERT_TRUE(WaitFor([&] { return rib_.size() == 2; }));
+  // Nothing is echoed before the data plane has the routes.
+  EXPECT_TRUE(ReadNotices(fd, 1, 200ms).empty());
+
+  Program(rib_, mutex_, true);
+  server_.NotifyInstalled();
+  std::vector<bool> offload;
+  std::vector<RouteMessage> got = ReadNotices(fd, 2, 5s, &offload);
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(offload, (std::vector<bool>{true, true}));
+  // Prefix order (the RIB drains in order): IPv4 before IPv6.
+  EXPECT_EQ(got[0].prefix, *IpPrefix::Parse("203.0.113.0/24"));
+  ASSERT_EQ(got[0].nexthops.size(), 2u);
+  EXPECT_EQ(got[0].nexthops[1], (RouteNexthop{*IpAddress::Parse("10.0.1.2"), 6, 2, false}));
+  EXPECT_EQ(got[1].prefix, *IpPrefix::Parse("2001:db8:7::/64"));
+  EXPECT_EQ(got[1].priority, 20u);
+  EXPECT_EQ(got[1].table, static_cast<uint32_t>(RT_TABLE_MAIN));
+
+  // zebra replays a route that is installed unchanged: echoed at once, no data-plane write.
+  auto replay = Frame({RouteBuilder(false, AF_INET, 24).Addr(RTA_DST, "203.0.113.0")
+                           .Attr(RTA_MULTIPATH, mp.data(), mp.size()).Finish()});
+  SendAll(fd, replay, replay.size());
+  got = ReadNotices(fd, 1, 5s);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].prefix, *IpPrefix::Parse("203.0.113.0/24"));
+
+  // A route the data plane refuses is not echoed.
+  auto refused = Frame({RouteBuilder(false, AF_INET, 24).Addr(RTA_DST, "198.51.100.0")
+                            .Addr(RTA_GATEWAY, "10.0.0.3").U32(RTA_OIF, 5).Finish()});
+  SendAll(fd, refused, refused.size());
+  ASSERT_TRUE(WaitFor([&] { return rib_.size() == 3; }));
+  Program(rib_, mutex_, false);
+  server_.NotifyInstalled();
+  EXPECT_TRUE(ReadNotices(fd, 1, 300ms).empty());
+  FpmSessionStatus s = server_.status();
+  EXPECT_EQ(s.offload_notices, 3u);
+  EXPECT_EQ(s.offload_notices_dropped, 0u);
+  EXPECT_EQ(s.framing_errors, 0u);
+  close(fd);
 }
 
 TEST(FpmServerStart, RefusesABadAddress) {
