@@ -6,7 +6,10 @@
 # installing the same table with `ip -batch` in a namespace, and the same table written straight
 # through the Dataplane API in 64k batches (the ceiling for any controller).
 # Last line: `fpm ingest: N routes/s, kernel: M routes/s, ratio: R` (N: the slower encoding).
-# Environment: IPV4, IPV6, ENCODINGS ("nhg inline"), WEFT_BENCH_BUILD (build dir, build-bench).
+# weftd echoes every installed route back over FPM with RTM_F_OFFLOAD; the generator reads them as
+# zebra would and prints how many arrived.
+# Environment: IPV4, IPV6, ENCODINGS ("nhg inline"), WEFT_BENCH_BUILD (build dir, build-bench),
+# TBL8_V4, TBL8_V6 (FIB tbl8 groups per copy).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=${WEFT_BENCH_BUILD:-$root/build-bench}
@@ -14,6 +17,10 @@ IPV4=${IPV4:-1000000}
 IPV6=${IPV6:-100000}
 ENCODINGS=${ENCODINGS:-nhg inline}
 total=$((IPV4 + IPV6))
+# tbl8 groups: IPv4 needs one per /24 holding a longer prefix (~1.5% of the table here); the IPv6
+# trie one per distinct /24, /32 and /40 above the routes (~1 per /44-/48 route under 4096 /32s).
+TBL8_V4=${TBL8_V4:-$(( IPV4 / 16 > 16384 ? IPV4 / 16 : 16384 ))}
+TBL8_V6=${TBL8_V6:-$(( IPV6 * 5 / 4 + 16384 ))}
 work=$(mktemp -d /tmp/weft-bench-fpm.XXXXXX)
 chmod 755 "$work"
 ns_k="weft-bfk-$$"
@@ -31,7 +38,14 @@ cleanup() {
 trap cleanup EXIT
 
 echo "== build ($build)"
-[[ -f $build/build.ninja ]] || meson setup "$build" "$root" -Dbuildtype=release >/dev/null
+# The options of `scripts/bench dataplane` (same build dir, so neither rebuilds the other's objects)
+# with the tests on: the generator lives with them.
+bench_options=(-Doptimization=3 -Ddebug=true -Db_ndebug=true -Dtests=true)
+if [[ -f $build/build.ninja ]]; then
+  meson configure "$build" "${bench_options[@]}" >/dev/null
+else
+  meson setup "$build" "$root" "${bench_options[@]}" >/dev/null
+fi
 targets=(controlplane/weftd tests/controlplane/bench/fpm_ingest_bench)
 [[ -n ${WEFT_DATAPLANE_BIN:-} ]] || targets+=(dataplane/weft-dataplane)
 ninja -C "$build" -j2 "${targets[@]}" >"$work/build.log" 2>&1 || { tail -30 "$work/build.log"; exit 1; }
@@ -67,6 +81,7 @@ start_switch() {
 {"eal": {"file_prefix": "weft-bfw-$$", "no_huge": true, "memory_mb": 4096},
  "switches": [{"name": "bench", "run_dir": "$work/run", "create_taps": true,
    "fib_max_ipv4_routes": $((IPV4 + 100000)), "fib_max_ipv6_routes": $((IPV6 + 10000)),
+   "fib_ipv4_tbl8_groups": $TBL8_V4, "fib_ipv6_tbl8_groups": $TBL8_V6,
    "ports": [{"name": "Ethernet0", "vdev": "net_ring"}, {"name": "Ethernet4", "vdev": "net_ring"}]}]}
 JSON
   ip netns exec "$ns_w" "$dp_bin" --config "$work/dp.json" >"$work/dp.log" 2>&1 &

@@ -13,6 +13,8 @@
 //   fpm_ingest_bench ip-batch --ipv4 N --ipv6 M --dev-a DEV --dev-b DEV > FILE
 //     the same table as `ip -batch` input, for the kernel peer.
 #include <arpa/inet.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 #include <grpcpp/create_channel.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -20,7 +22,9 @@
 
 #include <sys/resource.h>
 
+#include <atomic>
 #include <chrono>
+#include <cstring>
 #include <cstdio>
 #include <map>
 #include <random>
@@ -160,13 +164,36 @@ int Routes(const std::map<std::string, std::string>& args, const std::vector<IpP
     perror("connect to weftd's FPM port");
     return 1;
   }
+  // weftd's offload notices (RTM_NEWROUTE with RTM_F_OFFLOAD), read as zebra would.
+  std::atomic<size_t> offloaded{0};
+  std::thread reader([fd, &offloaded] {
+    fpm::FpmFrameReader frames;
+    std::vector<uint8_t> buf(1 << 16);
+    while (true) {
+      const ssize_t r = recv(fd, buf.data(), buf.size(), 0);
+      if (r <= 0) return;
+      frames.Append(std::span<const uint8_t>(buf.data(), static_cast<size_t>(r)));
+      while (true) {
+        auto next = frames.Next();
+        if (!next.ok() || !next->has_value()) break;
+        rtmsg rtm;
+        if ((*next)->size() < NLMSG_HDRLEN + sizeof(rtm)) continue;
+        std::memcpy(&rtm, (*next)->data() + NLMSG_HDRLEN, sizeof(rtm));
+        if (rtm.rtm_flags & RTM_F_OFFLOAD) offloaded.fetch_add(1, std::memory_order_relaxed);
+      }
+    }
+  });
+  auto fail = [&](const char* what) {
+    if (what) perror(what);
+    shutdown(fd, SHUT_RDWR);
+    reader.join();
+    close(fd);
+    return 1;
+  };
   const auto start = Clock::now();
   for (size_t off = 0; off < stream.size();) {
     ssize_t n = send(fd, stream.data() + off, stream.size() - off, 0);
-    if (n <= 0) {
-      perror("send");
-      return 1;
-    }
+    if (n <= 0) return fail("send");
     off += static_cast<size_t>(n);
   }
   const double sent_s = std::chrono::duration<double>(Clock::now() - start).count();
@@ -174,15 +201,23 @@ int Routes(const std::map<std::string, std::string>& args, const std::vector<IpP
   while ((have = FibRoutes(*stub)) < base + table.size()) {
     if (Clock::now() - start > std::chrono::minutes(5)) {
       fprintf(stderr, "timeout: %lu of %zu routes in the FIB\n", have - base, table.size());
-      return 1;
+      return fail(nullptr);
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   const double s = std::chrono::duration<double>(Clock::now() - start).count();
+  const auto offload_deadline = Clock::now() + std::chrono::seconds(30);
+  while (offloaded.load() < table.size() && Clock::now() < offload_deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  const double offload_s = std::chrono::duration<double>(Clock::now() - start).count();
+  shutdown(fd, SHUT_RDWR);
+  reader.join();
+  close(fd);
+  printf("fpm %s: offload notices (RTM_F_OFFLOAD) read back: %zu of %zu, the last after %.3f s\n",
+         nhg ? "next-hop groups" : "inline", offloaded.load(), table.size(), offload_s);
   printf("fpm %s: %zu routes in the data plane in %.3f s (stream of %zu bytes sent in %.3f s): "
          "%.0f routes/s\n", nhg ? "next-hop groups" : "inline", table.size(), s, stream.size(),
          sent_s, table.size() / s);
-  close(fd);
   return 0;
 }
 
