@@ -7,11 +7,15 @@
 //       [--routes FILE]          one IPv4 prefix a line; route i goes to neighbour i % N
 //                                (K == 1) or to group 1 + i % G (K >= 2)
 //       [--batch B] [--owner O] [--counters]
+//       [--server-pid P]         also print the CPU time weft-dataplane's threads other than its
+//                                forwarding lcores (API, tables) spent during the installation
 //
 // Every write is REPLACE, so a second run over the same data plane (e.g. single next hops, then
 // ECMP groups) changes only what differs. Prints one "key=value" line per step; exits non-zero
 // with the server's message if any batch is refused.
 #include <arpa/inet.h>
+#include <sys/resource.h>
+#include <unistd.h>
 #include <grpcpp/grpcpp.h>
 
 #include <algorithm>
@@ -19,8 +23,11 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
+#include <sstream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -41,6 +48,7 @@ struct Options {
   uint32_t groups = 0;
   uint32_t batch = 32768;
   bool counters = false;
+  int server_pid = 0;
 };
 
 [[noreturn]] void Fail(const std::string& what) {
@@ -73,6 +81,7 @@ Options ParseArgs(int argc, char** argv) {
     else if (flag == "--ways") o.ways = ParseCount(flag, value);
     else if (flag == "--groups") o.groups = ParseCount(flag, value);
     else if (flag == "--batch") o.batch = ParseCount(flag, value);
+    else if (flag == "--server-pid") o.server_pid = static_cast<int>(ParseCount(flag, value));
     else Fail("unknown flag " + std::string(flag));
   }
   if (o.socket.empty() || o.port.empty()) Fail("--socket and --port are required");
@@ -167,6 +176,36 @@ void WriteGroups(const std::shared_ptr<grpc::Channel>& ch, const Options& o) {
   std::printf("groups=%u ways=%u\n", o.groups, o.ways);
 }
 
+// CPU seconds (user + system) of a process' threads, the forwarding lcores ("lcore-worker-N")
+// left out: they poll all the time whatever the API does.
+double ControlCpuSeconds(int pid) {
+  double ticks = 0;
+  const std::string task_dir = "/proc/" + std::to_string(pid) + "/task";
+  for (const auto& task : std::filesystem::directory_iterator(task_dir)) {
+    std::ifstream comm_file(task.path() / "comm");
+    std::string comm;
+    std::getline(comm_file, comm);
+    if (comm.rfind("lcore-worker", 0) == 0) continue;
+    std::ifstream stat_file(task.path() / "stat");
+    std::string stat((std::istreambuf_iterator<char>(stat_file)), {});
+    const size_t close = stat.rfind(')');
+    if (close == std::string::npos) continue;
+    std::istringstream fields(stat.substr(close + 2));
+    std::string f;
+    // After the name: state(3) ... utime is field 14, stime field 15 of the whole line.
+    for (int i = 3; i <= 15 && fields >> f; ++i)
+      if (i == 14 || i == 15) ticks += std::stod(f);
+  }
+  return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+double OwnCpuSeconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
 void WriteRoutes(const std::shared_ptr<grpc::Channel>& ch, const Options& o, uint32_t batch) {
   const auto prefixes = ReadPrefixes(o.routes_file);
   auto stub = pb::RouteService::NewStub(ch);
@@ -186,6 +225,8 @@ void WriteRoutes(const std::shared_ptr<grpc::Channel>& ch, const Options& o, uin
     else
       SetNexthop(r->mutable_nexthop(), o.port, i % o.neighbors);
   }
+  const double server_cpu0 = o.server_pid ? ControlCpuSeconds(o.server_pid) : 0;
+  const double client_cpu0 = OwnCpuSeconds();
   const auto start = std::chrono::steady_clock::now();
   for (const auto& req : requests) {
     pb::WriteRoutesResponse resp;
@@ -194,8 +235,14 @@ void WriteRoutes(const std::shared_ptr<grpc::Channel>& ch, const Options& o, uin
     Check(stub->WriteRoutes(&ctx, req, &resp), "WriteRoutes");
   }
   const double s = Seconds(start);
-  std::printf("routes=%zu batches=%zu batch=%u seconds=%.3f routes_per_s=%.0f\n",
-              prefixes.size(), requests.size(), batch, s, prefixes.size() / s);
+  const double client_cpu = OwnCpuSeconds() - client_cpu0;
+  // Wall time on a shared machine includes other people's jobs; the CPU seconds do not.
+  std::string cpu = " client_cpu_s=" + std::to_string(client_cpu).substr(0, 5);
+  if (o.server_pid)
+    cpu += " server_cpu_s=" +
+           std::to_string(ControlCpuSeconds(o.server_pid) - server_cpu0).substr(0, 5);
+  std::printf("routes=%zu batches=%zu batch=%u seconds=%.3f routes_per_s=%.0f%s\n",
+              prefixes.size(), requests.size(), batch, s, prefixes.size() / s, cpu.c_str());
 }
 
 void PrintCounters(const std::shared_ptr<grpc::Channel>& ch) {

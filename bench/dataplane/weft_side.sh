@@ -78,7 +78,8 @@ run_weft() {
   local routes="$work/$c/routes_v4.txt"
 
   # The 1M-route install is also profiled on the control CPU (API server, tables' writer side).
-  local install=("${program[@]}" --routes "$routes") data="$logs/perf-case_${c}_weft_install.data"
+  local install=("${program[@]}" --routes "$routes" --server-pid "$pid")
+  local data="$logs/perf-case_${c}_weft_install.data"
   rm -f "$data"
   [[ $c == b && ${PROFILE:-1} == 1 ]] && command -v perf >/dev/null &&
     install=(perf record -q -e cpu-clock -F 999 -C "$SAMPLER_CPU" -o "$data" -- "${install[@]}")
@@ -94,6 +95,7 @@ run_weft() {
   say "$out" | sed "s/^/case $c  weft re-point routes to 2-way groups: /"
   line=$(weft_rate "$prefix" "$socket") || { bench_stop "$pid"; return 1; }
   record "$c.weft2" "case $c  weft-dataplane, 2-way ECMP" "$line"
+  profile "case $c  weft 2-way ECMP" weft-dataplane "$weft"  # where the ECMP cost goes
 
   out=$("${program[@]}" --ways 4 --groups "$ECMP_GROUPS") || { bench_stop "$pid"; return 1; }
   say "$out" | sed "s/^/case $c  weft groups to 4 ways: /"
