@@ -6,8 +6,8 @@
   pkt.py sniff IFACE --seconds S [--filter BPF]    prints {"count": N, "ttls": [...],
                                                    "first_arp_reply": T, "first_udp": T} as JSON
   pkt.py udp-sink PORT --seconds S                  prints {"count": N} as JSON
-Each takes --ready-file PATH (created once it sends, captures or listens); SIGTERM ends a send or
-a sink early, and it still prints its count.
+Each takes --ready-file PATH (created once it sends, captures or listens); SIGTERM ends any of
+them early, and it still prints its result.
 Frames are built with scapy and written with a raw AF_PACKET socket (scapy's sendp is too slow
 for thousands of packets).
 """
@@ -23,11 +23,11 @@ from scapy.all import ARP, IP, UDP, Ether, Raw, conf, get_if_hwaddr, sniff  # no
 conf.verb = 0
 
 
-def build(args, flow):
+def build(args, flow, src_mac):
     sport = 10000 + flow % 50000
     payload = b"w" * max(0, args.size - 42)
     ip = IP(src=args.src, dst=args.dst, ttl=args.ttl)
-    frame = Ether(src=get_if_hwaddr(args.iface), dst=args.dst_mac) / ip / UDP(
+    frame = Ether(src=src_mac, dst=args.dst_mac) / ip / UDP(
         sport=sport, dport=args.dport) / Raw(payload)
     raw = bytearray(bytes(frame))
     if args.malformed == "bad-ihl":
@@ -53,7 +53,8 @@ def _stop(*_):
 def cmd_send(args):
     s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
     s.bind((args.iface, 0))
-    frames = [build(args, f) for f in range(args.flows)]
+    src_mac = get_if_hwaddr(args.iface)
+    frames = [build(args, f, src_mac) for f in range(args.flows)]
     if args.ready_file:
         open(args.ready_file, "w").close()
     sent = 0
@@ -143,7 +144,10 @@ def main():
     u.add_argument("--ready-file", help="created once the socket is bound")
     u.set_defaults(fn=cmd_udp_sink)
     args = p.parse_args()
-    signal.signal(signal.SIGTERM, _stop)
+    if args.cmd == "sniff":  # scapy's sniff ends cleanly on KeyboardInterrupt
+        signal.signal(signal.SIGTERM, signal.default_int_handler)
+    else:
+        signal.signal(signal.SIGTERM, _stop)
     args.fn(args)
 
 
