@@ -109,15 +109,14 @@ def test_counters_equal_what_was_sent(fabric):
     # Permanent neighbours on the hosts: no ARP refresh sneaks into the counted window.
     sh("ip", "neigh", "replace", "10.0.1.1", "lladdr", fabric["gw_mac"], "dev", "eth0",
        "nud", "permanent", ns=h1)
-    sink = hosts.pkt_background(h2, "udp-sink", 9002, "--seconds", 4)
-    time.sleep(0.5)
+    sink = hosts.pkt_started(h2, "udp-sink", 9002, "--seconds", 120)
     before = tx_rx(c)
     h1_tx, h2_rx = if_counter(h1, "eth0", "tx_packets"), if_counter(h2, "eth0", "rx_packets")
     n = 500
     sent = hosts.pkt(h1, "send", "eth0", "--dst-mac", fabric["gw_mac"], "--src",
                      "10.0.1.2", "--dst", "10.0.2.2", "--dport", 9002, "--count", n,
                      "--pps", 20000)["sent"]
-    got = hosts.collect(sink)["count"]
+    got = hosts.stop(sink)["count"]
     after = tx_rx(c)
     h1_tx = if_counter(h1, "eth0", "tx_packets") - h1_tx
     h2_rx = if_counter(h2, "eth0", "rx_packets") - h2_rx
@@ -161,14 +160,13 @@ def test_thousand_flows_split_over_two_members(fabric):
 def test_ttl_one_goes_to_the_tap_not_forwarded(fabric):
     c = fabric["c"]
     punted_before = c.port_counters()["Ethernet0"].punted_packets
-    tap = hosts.pkt_background(fabric["sw"], "sniff", "Ethernet0", "--seconds", 3,
-                               "--filter", "udp and dst port 9004")
-    far = hosts.pkt_background(fabric["h2"], "sniff", "eth0", "--seconds", 3,
-                               "--filter", "udp and dst port 9004")
-    time.sleep(1)
+    tap = hosts.pkt_started(fabric["sw"], "sniff", "Ethernet0", "--seconds", 120,
+                            "--filter", "udp and dst port 9004")
+    far = hosts.pkt_started(fabric["h2"], "sniff", "eth0", "--seconds", 120,
+                            "--filter", "udp and dst port 9004")
     hosts.pkt(fabric["h1"], "send", "eth0", "--dst-mac", fabric["gw_mac"], "--src", "10.0.1.2",
               "--dst", "10.0.2.2", "--ttl", 1, "--dport", 9004, "--count", 3)
-    at_tap, at_h2 = hosts.collect(tap), hosts.collect(far)
+    at_tap, at_h2 = hosts.stop(tap), hosts.stop(far, linger=0)
     assert at_tap["count"] == 3 and at_tap["ttls"] == [1, 1, 1]
     assert at_h2["count"] == 0
     assert c.port_counters()["Ethernet0"].punted_packets - punted_before >= 3
@@ -178,12 +176,11 @@ def test_ttl_one_goes_to_the_tap_not_forwarded(fabric):
 def test_malformed_packet_counted_not_forwarded(fabric, kind):
     c = fabric["c"]
     drops_before = collections.Counter(dict(c.port_counters()["Ethernet0"].drops))
-    far = hosts.pkt_background(fabric["h2"], "sniff", "eth0", "--seconds", 3,
-                               "--filter", "udp and dst port 9005")
-    time.sleep(1)
+    far = hosts.pkt_started(fabric["h2"], "sniff", "eth0", "--seconds", 120,
+                            "--filter", "udp and dst port 9005")
     hosts.pkt(fabric["h1"], "send", "eth0", "--dst-mac", fabric["gw_mac"], "--src", "10.0.1.2",
               "--dst", "10.0.2.2", "--dport", 9005, "--count", 5, "--malformed", kind)
-    assert hosts.collect(far)["count"] == 0
+    assert hosts.stop(far)["count"] == 0
     time.sleep(0.2)
     drops_after = collections.Counter(dict(c.port_counters()["Ethernet0"].drops))
     delta = {k: drops_after[k] - drops_before[k] for k in drops_after
