@@ -17,10 +17,12 @@ IPV4=${IPV4:-1000000}
 IPV6=${IPV6:-100000}
 ENCODINGS=${ENCODINGS:-nhg inline}
 total=$((IPV4 + IPV6))
-# tbl8 groups: IPv4 needs one per /24 holding a longer prefix (~1.5% of the table here); the IPv6
-# trie one per distinct /24, /32 and /40 above the routes (~1 per /44-/48 route under 4096 /32s).
+# tbl8 groups: IPv4 needs one per /24 holding a longer prefix (~1.5% of the table here). The IPv6
+# trie reserves, per route, one group per 8-bit level between the route and its covering route (or
+# /24) whether or not a sibling made them already: up to 3 per /48 (with 141k groups for 100k
+# routes the table filled at ~50k).
 TBL8_V4=${TBL8_V4:-$(( IPV4 / 16 > 16384 ? IPV4 / 16 : 16384 ))}
-TBL8_V6=${TBL8_V6:-$(( IPV6 * 5 / 4 + 16384 ))}
+TBL8_V6=${TBL8_V6:-$(( IPV6 * 3 + 16384 ))}
 work=$(mktemp -d /tmp/weft-bench-fpm.XXXXXX)
 chmod 755 "$work"
 ns_k="weft-bfk-$$"
@@ -78,7 +80,7 @@ start_switch() {
   ip netns add "$ns_w"
   ip -n "$ns_w" link set lo up
   cat >"$work/dp.json" <<JSON
-{"eal": {"file_prefix": "weft-bfw-$$", "no_huge": true, "memory_mb": 4096},
+{"eal": {"file_prefix": "weft-bfw-$$", "no_huge": true, "memory_mb": 6144},
  "switches": [{"name": "bench", "run_dir": "$work/run", "create_taps": true,
    "fib_max_ipv4_routes": $((IPV4 + 100000)), "fib_max_ipv6_routes": $((IPV6 + 10000)),
    "fib_ipv4_tbl8_groups": $TBL8_V4, "fib_ipv6_tbl8_groups": $TBL8_V6,
@@ -96,8 +98,17 @@ JSON
   ip -n "$ns_w" addr add 2001:db8:0:2::1/64 dev Ethernet4 nodad
 }
 stop_switch() {
-  for p in $(ip netns pids "$ns_w" 2>/dev/null); do kill -9 "$p" 2>/dev/null || true; done
-  sleep 0.5
+  local victims
+  victims=$(ip netns pids "$ns_w" 2>/dev/null || true)
+  for p in $victims; do kill -9 "$p" 2>/dev/null || true; done
+  # A killed weft-dataplane takes a while to unmap gigabytes; the next one (same file prefix) fails
+  # "Cannot init memzone" until it has gone.
+  for _ in $(seq 100); do
+    local alive=0
+    for p in $victims; do kill -0 "$p" 2>/dev/null && alive=1; done
+    [[ $alive == 0 ]] && break
+    sleep 0.2
+  done
   ip netns del "$ns_w" 2>/dev/null || true
   rm -rf "$work/run"
 }

@@ -1,6 +1,7 @@
 #include "controlplane/rib/rib.h"
 
 #include <algorithm>
+#include <utility>
 
 namespace weft::cp {
 
@@ -67,6 +68,7 @@ void Rib::Set(RouteSource source, const RouteKey& key, RouteAction action) {
   if (affects_selection) {
     if (!e.candidates.empty()) CountNexthops(e.candidates.begin()->second, -1);
     CountNexthops(action, 1);
+    e.programmed = false;  // until the programmer has written the new selection
   }
   e.candidates[source] = std::move(action);
   if (affects_selection) dirty_.insert(key);
@@ -84,6 +86,7 @@ void Rib::Remove(RouteSource source, const RouteKey& key) {
   if (was_selected) {
     if (!e.candidates.empty()) CountNexthops(e.candidates.begin()->second, 1);
     dirty_.insert(key);
+    e.programmed = false;
   }
   if (e.candidates.empty()) entries_.erase(it);
 }
@@ -148,8 +151,10 @@ void Rib::ForEachNexthopInUse(
 void Rib::SetProgrammed(const RouteKey& key, bool programmed) {
   auto it = entries_.find(key);
   if (it == entries_.end()) return;
-  it->second.programmed = programmed;
-  if (programmed && confirm_source_ && it->second.selected()->first == *confirm_source_)
+  const bool was = std::exchange(it->second.programmed, programmed);
+  // Only a selection that just reached the data plane: a full diff re-confirming what is already
+  // installed says nothing new.
+  if (programmed && !was && confirm_source_ && it->second.selected()->first == *confirm_source_)
     confirmed_.push_back(key);
 }
 

@@ -60,7 +60,7 @@ RouteAction MakeForward(std::vector<PortNexthop> nexthops);
 
 struct RibEntry {
   std::map<RouteSource, RouteAction> candidates;
-  bool programmed = false;  // the selected action is in the data plane
+  bool programmed = false;  // the selected action is in the data plane (false after a change)
   const std::pair<const RouteSource, RouteAction>* selected() const {
     return candidates.empty() ? nullptr : &*candidates.begin();
   }
@@ -92,8 +92,9 @@ class Rib {
       const std::function<void(const std::string& port, const IpAddress& address)>& f) const;
   size_t nexthops_in_use() const { return nexthop_refs_.size(); }
 
-  // Confirmations for `source` (FPM's offload notices): from now on every SetProgrammed(key, true)
-  // of a key whose selected source is `source` is kept until DrainConfirmed().
+  // Confirmations for `source` (FPM's offload notices): from now on every key whose selected
+  // source is `source` and whose selection reaches the data plane (SetProgrammed(key, true) after
+  // a change; a Set of the same action to an installed key) is kept until DrainConfirmed().
   void TrackConfirmations(RouteSource source) { confirm_source_ = source; }
   std::vector<RouteKey> DrainConfirmed() { return std::exchange(confirmed_, {}); }
 

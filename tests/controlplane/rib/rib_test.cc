@@ -90,5 +90,34 @@ TEST(Rib, NexthopsInUseFollowTheSelectedRoutes) {
   EXPECT_EQ(rib.nexthops_in_use(), 0u);
 }
 
+// FPM offload notices: a key is confirmed when its selection reaches the data plane, once, and at
+// once when zebra repeats what is installed; never for another source's selection.
+TEST(Rib, ConfirmationsFollowSelectionsReachingTheDataplane) {
+  Rib rib;
+  rib.TrackConfirmations(RouteSource::kFpm);
+  const RouteAction a = MakeForward({N("Ethernet0", "10.1.0.1")});
+  const RouteAction b = MakeForward({N("Ethernet4", "10.2.0.1")});
+  rib.Set(RouteSource::kFpm, K("10.0.0.0/8"), a);
+  EXPECT_TRUE(rib.DrainConfirmed().empty());  // not in the data plane yet
+  rib.SetProgrammed(K("10.0.0.0/8"), true);
+  EXPECT_EQ(rib.DrainConfirmed(), std::vector<RouteKey>{K("10.0.0.0/8")});
+  rib.SetProgrammed(K("10.0.0.0/8"), true);  // a full diff finding it unchanged: nothing new
+  EXPECT_TRUE(rib.DrainConfirmed().empty());
+  rib.Set(RouteSource::kFpm, K("10.0.0.0/8"), a);  // zebra's replay of the installed route
+  EXPECT_EQ(rib.DrainConfirmed().size(), 1u);
+  rib.Set(RouteSource::kFpm, K("10.0.0.0/8"), b);  // an update: not programmed until written
+  EXPECT_FALSE(rib.Find(K("10.0.0.0/8"))->programmed);
+  EXPECT_TRUE(rib.DrainConfirmed().empty());
+  rib.SetProgrammed(K("10.0.0.0/8"), true);
+  EXPECT_EQ(rib.DrainConfirmed().size(), 1u);
+  rib.Set(RouteSource::kStatic, K("10.0.0.0/8"), a);  // static wins: FPM's route is not what runs
+  rib.SetProgrammed(K("10.0.0.0/8"), true);
+  EXPECT_TRUE(rib.DrainConfirmed().empty());
+  rib.Remove(RouteSource::kStatic, K("10.0.0.0/8"));  // FPM's selected again, to be written
+  EXPECT_FALSE(rib.Find(K("10.0.0.0/8"))->programmed);
+  rib.SetProgrammed(K("10.0.0.0/8"), true);
+  EXPECT_EQ(rib.DrainConfirmed().size(), 1u);
+}
+
 }  // namespace
 }  // namespace weft::cp
