@@ -93,7 +93,8 @@ class DataplaneApiImpl final : public DataplaneApi {
         group_(sw.ports, *sw.tables),
         neighbor_(sw.ports, *sw.tables),
         local_(sw.ports, *sw.tables),
-        counter_(sw.ports, *sw.tables, *sw.counters) {}
+        counter_(sw.ports, *sw.tables, *sw.counters),
+        tm_(sw) {}
 
   ~DataplaneApiImpl() override { Shutdown(); }
 
@@ -109,7 +110,7 @@ class DataplaneApiImpl final : public DataplaneApi {
     // Without this a second server could share a TCP port with a running one (SO_REUSEPORT).
     builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
     for (grpc::Service* service : std::initializer_list<grpc::Service*>{
-             &switch_, &port_, &route_, &group_, &neighbor_, &local_, &counter_}) {
+             &switch_, &port_, &route_, &group_, &neighbor_, &local_, &counter_, &tm_}) {
       builder.RegisterService(service);
     }
     server_ = builder.BuildAndStart();
@@ -162,6 +163,7 @@ class DataplaneApiImpl final : public DataplaneApi {
   api::NeighborServiceImpl neighbor_;
   api::LocalAddressServiceImpl local_;
   api::CounterServiceImpl counter_;
+  api::TrafficManagerServiceImpl tm_;
   std::unique_ptr<grpc::Server> server_;  // declared last: stops before the services go away
   std::mutex mu_;
   std::condition_variable cv_;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <mutex>
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -12,6 +13,7 @@
 #include "dataplane/api/port_controller.h"
 #include "dataplane/port/port.h"
 #include "dataplane/stats/counters.h"
+#include "dataplane/runtime/switch_instance.h"
 #include "dataplane/tables/forwarding_tables.h"
 #include "weft/dataplane/v1/dataplane.grpc.pb.h"
 
@@ -133,6 +135,31 @@ class CounterServiceImpl final : public pb::CounterService::Service {
   const PortTable& ports_;
   const ForwardingTables& tables_;
   const SwitchCounters& counters_;
+};
+
+// Request -> settings with defaults filled (written back into *filled); INVALID_ARGUMENT naming the
+// request field (NOT_FOUND for an unknown port). Exposed for tests.
+absl::StatusOr<tm::SwitchTmSettings> TmSettingsFromProto(const pb::SetTrafficManagerRequest& in,
+                                                        const PortTable& ports,
+                                                        const tm::SwitchTmSettings& defaults,
+                                                        pb::SetTrafficManagerRequest* filled);
+
+class TrafficManagerServiceImpl final : public pb::TrafficManagerService::Service {
+ public:
+  explicit TrafficManagerServiceImpl(SwitchInstance& sw) : sw_(sw) {}
+  Status SetTrafficManager(ServerContext*, const pb::SetTrafficManagerRequest*,
+                           pb::SetTrafficManagerResponse*) override;
+  Status GetTrafficManager(ServerContext*, const pb::GetTrafficManagerRequest*,
+                           pb::GetTrafficManagerResponse*) override;
+  Status InjectPfcStorm(ServerContext*, const pb::InjectPfcStormRequest*,
+                        pb::InjectPfcStormResponse*) override;
+  Status GetTrafficManagerCounters(ServerContext*, const pb::GetTrafficManagerCountersRequest*,
+                                   pb::GetTrafficManagerCountersResponse*) override;
+
+ private:
+  SwitchInstance& sw_;
+  std::mutex mu_;  // one configuration change at a time; guards config_
+  pb::SetTrafficManagerRequest config_;
 };
 
 }  // namespace weft::dp::api

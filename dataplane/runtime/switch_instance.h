@@ -8,9 +8,12 @@
 #include <string>
 
 #include "dataplane/common/clock.h"
+#include "dataplane/lb/port_load.h"
 #include "dataplane/port/port.h"
+#include "dataplane/stages/classify.h"
 #include "dataplane/stats/counters.h"
 #include "dataplane/tables/forwarding_tables.h"
+#include "dataplane/tm/switch_tm.h"
 
 namespace weft::dp {
 
@@ -23,7 +26,11 @@ struct SwitchInstance {
   PortTable ports;
   std::unique_ptr<ForwardingTables> tables;
   std::unique_ptr<SwitchCounters> counters;
+  std::unique_ptr<PortLoadTable> load;  // egress load per port (adaptive routing); may be null
   EventHub* events = nullptr;
+  QosClassMap qos;  // DSCP/PCP -> traffic class -> priority group, read by classify
+  // Traffic manager (issue 4); null in tests of the pipeline alone. See dataplane/tm/switch_tm.h.
+  std::unique_ptr<tm::SwitchTrafficManager> tm;
 };
 
 }  // namespace weft::dp

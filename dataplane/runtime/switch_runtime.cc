@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <random>
 
@@ -41,6 +42,7 @@ absl::Status SwitchRuntime::StartAll(const SwitchRuntimeOptions& options) {
 
   // Counters first: the tables bind next-hop group slots to member counters in them.
   sw_.counters = std::make_unique<SwitchCounters>(num_ports, options.num_workers);
+  sw_.load = std::make_unique<PortLoadTable>(options.num_workers);
   TablesOptions tables;
   tables.counters = sw_.counters.get();
   tables.max_ipv4_routes = config_.fib_max_ipv4_routes();
@@ -62,6 +64,28 @@ absl::Status SwitchRuntime::StartAll(const SwitchRuntimeOptions& options) {
   open.num_tx_queues = options.num_workers;
   open.switch_name = config_.name();
   if (absl::Status s = port_set_.Open(config_, open, sw_.ports); !s.ok()) return s;
+
+  {
+    std::vector<rte_ether_addr> macs;
+    for (uint16_t i = 0; i < sw_.ports.size(); ++i) macs.push_back(sw_.ports.at(i).mac);
+    auto tm = tm::SwitchTrafficManager::Create(
+        clock_, sw_.ports.size(), std::move(macs), open.instance_tag,
+        [this](uint16_t port, int priority, bool detected) {
+          pb::Event event;
+          event.set_timestamp_ns(static_cast<uint64_t>(
+              std::chrono::duration_cast<std::chrono::nanoseconds>(
+                  std::chrono::system_clock::now().time_since_epoch())
+                  .count()));
+          pb::PfcStormEvent* storm = event.mutable_pfc_storm();
+          storm->set_port(sw_.ports.at(port).name);
+          storm->set_priority(static_cast<uint32_t>(priority));
+          storm->set_detected(detected);
+          events_.Publish(event);
+        });
+    if (!tm.ok())
+      return absl::Status(tm.status().code(), absl::StrCat("traffic manager: ", tm.status().message()));
+    sw_.tm = *std::move(tm);
+  }
 
   if (config_.create_taps()) {
     if (absl::Status s = taps_.Open(config_.run_dir(), options.keeper_exe, sw_.ports); !s.ok())
@@ -102,10 +126,12 @@ void SwitchRuntime::Stop() {
   events_.Close();
   if (link_) link_->Stop();
   if (slow_path_) slow_path_->Stop();
+  sw_.tm.reset();  // before the ports: it frees what it still queues into their pools
   port_set_.Close();
   taps_.Close();  // our fds only: the keeper keeps the TAPs and their carrier
   sw_.tables.reset();
   sw_.counters.reset();
+  sw_.load.reset();
 }
 
 }  // namespace weft::dp

@@ -23,6 +23,8 @@ struct PacketMeta {
   uint8_t family = 0;         // 4, 6, or 0 for non-IP
   uint8_t vlan = 0;           // 1 if one 802.1Q tag precedes the L3 header
   uint8_t traffic_class = 0;  // 0..7, from DSCP (or PCP for non-IP); for the traffic manager
+  uint8_t pg = 0;             // priority group 0..7 (ingress buffer accounting and PFC)
+  uint8_t ecn = 0;            // the IP header's two ECN bits as received (RFC 3168)
   uint8_t l4_proto = 0;
   uint8_t ttl = 0;  // TTL or hop limit as received
   uint8_t pcp = 0;

@@ -5,6 +5,7 @@
 #include "dataplane/stages/parse.h"
 #include "dataplane/stages/rewrite.h"
 #include "dataplane/tables/snapshot.h"
+#include "dataplane/tm/switch_tm.h"
 
 namespace weft::dp {
 namespace {
@@ -48,7 +49,7 @@ uint16_t ProcessChunk(SwitchInstance& sw, WorkerState& ws, uint16_t in_port, rte
   ForEachPacket(pkts, n, [&](uint16_t i) {
     rx_bytes += rte_pktmbuf_pkt_len(pkts[i]);
     ParsePacket(pkts[i], port.mac, in_port, meta[i]);
-    if (meta[i].family) ClassifyPacket(ws.dscp_map, meta[i]);
+    if (meta[i].family) ClassifyPacket(sw.qos, meta[i]);
   });
   rx.rx_packets.Add(n);
   rx.rx_bytes.Add(rx_bytes);
@@ -62,7 +63,9 @@ uint16_t ProcessChunk(SwitchInstance& sw, WorkerState& ws, uint16_t in_port, rte
       ResolveAndRewrite(sw, *snap, hash_cfg, up_mask, counters, in_port, pkts[i], meta[i]);
   });
 
-  // Dispatch: tx buffers, policed punts, drops freed in one call.
+  // Dispatch: tx buffers, policed punts, drops freed in one call. Packets for ports with a traffic
+  // manager carry what it needs in the mbuf (tm::TmMbufMeta), and so do PFC frames received on them.
+  const uint64_t tm_mask = sw.tm ? sw.tm->enabled_mask() : 0;
   rte_mbuf* to_free[kBurstSize];
   uint16_t num_free = 0, forwarded = 0;
   bool refilled = false;
@@ -82,12 +85,33 @@ uint16_t ProcessChunk(SwitchInstance& sw, WorkerState& ws, uint16_t in_port, rte
         tx.punt_class[tx.num_punts++] = m.reason;
       }
     } else if (m.verdict == Verdict::kForward) {
+      if (tm_mask >> m.out_port & 1) {
+        tm::TmMbufMeta tmm{};
+        tmm.tc = m.traffic_class;
+        tmm.pg = m.pg;
+        tmm.ecn = m.ecn;
+        tmm.family = m.family;
+        tmm.l3_offset = static_cast<uint8_t>(m.l3 - rte_pktmbuf_mtod(pkts[i], uint8_t*));
+        tmm.in_port = static_cast<uint8_t>(in_port);
+        tmm.out_port = static_cast<uint8_t>(m.out_port);
+        tmm.kind = tm::kTmMetaPacket;
+        tm::SetTmMeta(pkts[i], tmm);
+        tx.tm_ports |= uint64_t{1} << m.out_port;
+      }
       tx.pkts[m.out_port][tx.count[m.out_port]++] = pkts[i];
       tx.used_ports |= uint64_t{1} << m.out_port;
       ++forwarded;
     } else if (m.verdict == Verdict::kConsumed) {
       rx.mac_control.Add(1);
-      to_free[num_free++] = pkts[i];
+      if (tm_mask >> in_port & 1) {  // PFC for this port's egress queues
+        tm::TmMbufMeta tmm{};
+        tmm.in_port = static_cast<uint8_t>(in_port);
+        tmm.kind = tm::kTmMetaPfcFrame;
+        tm::SetTmMeta(pkts[i], tmm);
+        tx.mac_control[tx.num_mac_control++] = pkts[i];
+      } else {
+        to_free[num_free++] = pkts[i];
+      }
     }
     if (m.verdict == Verdict::kDrop) {
       rx.drops[m.reason].Add(1);

@@ -20,16 +20,22 @@ namespace weft::dp {
 struct TxBuffers {
   uint16_t count[kMaxPorts] = {};
   uint64_t used_ports = 0;  // bit p: count[p] > 0
+  uint64_t tm_ports = 0;    // bit p: pkts[p] carry tm::TmMbufMeta (the port had a traffic manager)
   rte_mbuf* pkts[kMaxPorts][kBurstSize];
   uint16_t num_punts = 0;
   rte_mbuf* punts[kBurstSize];
   uint16_t punt_port[kBurstSize];
   uint8_t punt_class[kBurstSize];
+  // MAC-control frames received on a port with a traffic manager (its PFC receiver takes them).
+  uint16_t num_mac_control = 0;
+  rte_mbuf* mac_control[kBurstSize];
 
   void Clear() {
     for (uint64_t m = used_ports; m; m &= m - 1) count[__builtin_ctzll(m)] = 0;
     used_ports = 0;
+    tm_ports = 0;
     num_punts = 0;
+    num_mac_control = 0;
   }
 };
 
@@ -40,7 +46,6 @@ struct WorkerState {
   uint32_t worker_index;
   WorkerCounters* counters;
   CoppPolicer copp;
-  DscpMap dscp_map;
 };
 
 // What happened to one packet (optional output for tests and tracing).

@@ -48,6 +48,16 @@ const char* DropReasonName(DropReason reason) {
       return "tx_full";
     case DropReason::kIngressPortDown:
       return "ingress_port_down";
+    case DropReason::kTmWred:
+      return "tm_wred";
+    case DropReason::kTmBuffer:
+      return "tm_buffer";
+    case DropReason::kTmQueueFull:
+      return "tm_queue_full";
+    case DropReason::kTmPfcStorm:
+      return "tm_pfc_storm";
+    case DropReason::kTmHandOffFull:
+      return "tm_handoff_full";
     case DropReason::kCount:
       break;
   }

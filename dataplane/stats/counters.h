@@ -38,6 +38,12 @@ enum class DropReason : uint8_t {
   kPuntRingFull,     // punt ring to the TAP full, or the port has no TAP twin
   kTxFull,           // the egress tx queue did not take the packet
   kIngressPortDown,  // received on a port that is admin or oper down
+  // Traffic manager (attributed to the egress port):
+  kTmWred,         // non-ECT packet dropped by its queue's WRED curve
+  kTmBuffer,       // buffer admission refused (queue's dynamic threshold, pool, or headroom)
+  kTmQueueFull,    // the queue's ring is full
+  kTmPfcStorm,     // the queue is in a PFC storm with action drop
+  kTmHandOffFull,  // the ring to the worker owning the traffic manager is full
   kCount
 };
 inline constexpr size_t kNumDropReasons = static_cast<size_t>(DropReason::kCount);

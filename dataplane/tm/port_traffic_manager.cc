@@ -101,6 +101,22 @@ PfcWatchdogEvents PortTrafficManager::Housekeeping(rte_mbuf** dropped, uint32_t 
   return events;
 }
 
+uint32_t PortTrafficManager::FlushAll(rte_mbuf** out, uint32_t max) {
+  QueuedPacket packets[32];
+  uint32_t n = 0;
+  for (int tc = 0; tc < kNumTrafficClasses && n < max; ++tc) {
+    while (n < max) {
+      const uint32_t got = queues_.Flush(tc, packets, max - n < 32 ? max - n : 32);
+      if (got == 0) break;
+      for (uint32_t i = 0; i < got; ++i) {
+        buffer_->Release(port_, tc, packets[i].bytes, packets[i].admission);
+        out[n++] = packets[i].mbuf;
+      }
+    }
+  }
+  return n;
+}
+
 absl::Status ValidatePortTrafficManagerConfig(const PortTrafficManagerConfig& c,
                                               absl::string_view field) {
   if (auto s = ValidatePortShaperConfig(c.shaper, absl::StrCat(field, ".shaper")); !s.ok())

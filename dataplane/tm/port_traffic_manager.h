@@ -88,6 +88,10 @@ class PortTrafficManager {
 
   void InjectPfcStorm(int priority) { watchdog_.InjectStorm(priority); }
 
+  // Removes every queued packet (releasing its buffer) into `out`, up to max; e.g. before this
+  // object is replaced by a new configuration. Returns the count.
+  uint32_t FlushAll(rte_mbuf** out, uint32_t max);
+
   const EgressQueues& queues() const { return queues_; }
   const PfcReceiver& pfc_receiver() const { return pfc_rx_; }
   const PfcWatchdog& watchdog() const { return watchdog_; }

@@ -59,6 +59,7 @@ class DataplaneClient:
         self.neighbors = dp_grpc.NeighborServiceStub(self.channel)
         self.local = dp_grpc.LocalAddressServiceStub(self.channel)
         self.counters = dp_grpc.CounterServiceStub(self.channel)
+        self.tm = dp_grpc.TrafficManagerServiceStub(self.channel)
 
     def close(self):
         self.channel.close()

@@ -2,7 +2,7 @@
 """Packet generator and counter for integration tests, run inside a namespace.
 
   pkt.py send IFACE --dst-mac M --src IP --dst IP [--flows N] [--count N] [--ttl T] [--size B]
-                    [--malformed KIND] [--dport P] [--pps R [--seconds S]]
+                    [--malformed KIND] [--dport P] [--tos TOS] [--pps R [--seconds S]]
   pkt.py sniff IFACE --seconds S [--filter BPF]    prints {"count": N, "ttls": [...],
                                                    "first_arp_reply": T, "first_udp": T} as JSON
   pkt.py udp-sink PORT --seconds S                  prints {"count": N} as JSON
@@ -26,7 +26,7 @@ conf.verb = 0
 def build(args, flow, src_mac):
     sport = 10000 + flow % 50000
     payload = b"w" * max(0, args.size - 42)
-    ip = IP(src=args.src, dst=args.dst, ttl=args.ttl)
+    ip = IP(src=args.src, dst=args.dst, ttl=args.ttl, tos=args.tos)
     frame = Ether(src=src_mac, dst=args.dst_mac) / ip / UDP(
         sport=sport, dport=args.dport) / Raw(payload)
     raw = bytearray(bytes(frame))
@@ -126,6 +126,7 @@ def main():
     s.add_argument("--ttl", type=int, default=64)
     s.add_argument("--size", type=int, default=100)
     s.add_argument("--dport", type=int, default=9000)
+    s.add_argument("--tos", type=int, default=0, help="IPv4 TOS byte: DSCP << 2 | ECN")
     s.add_argument("--gap-ms", type=float, default=0)
     s.add_argument("--pps", type=float, default=0, help="packets per second; 0 = as fast as possible")
     s.add_argument("--seconds", type=float, default=0, help="stop after this long (with --pps)")
