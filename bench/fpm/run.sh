@@ -35,7 +35,7 @@ cleanup() {
     for p in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$p" 2>/dev/null || true; done
     ip netns del "$ns" 2>/dev/null || true
   done
-  rm -rf "$work"
+  rm -rf "$work" "/var/run/dpdk/weft-bfw-$$"  # the data plane's DPDK runtime directory
 }
 trap cleanup EXIT
 
