@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <utility>
 
 #include "dataplane/tables/forwarding_tables.h"
 
@@ -42,7 +43,15 @@ inline uint32_t Load32(const uint8_t* p) {
   return v;
 }
 
-inline uint32_t FlowHash(const FlowFields& f, uint32_t fields, uint32_t seed) {
+// Symmetric hashing: the (source, destination) pairs in a fixed order, so that the reverse
+// direction of a flow hashes alike. Only the order of each pair changes, never which fields count.
+inline void MakeSymmetric(FlowFields& f) {
+  if (std::memcmp(f.src, f.dst, f.addr_len) > 0) std::swap(f.src, f.dst);
+  if (f.src_port > f.dst_port) std::swap(f.src_port, f.dst_port);
+}
+
+inline uint32_t FlowHash(FlowFields f, uint32_t fields, uint32_t seed) {
+  if (fields & kHashSymmetric) MakeSymmetric(f);
   // The crc32 instruction directly (SSE4.2 is part of the build's -march): DPDK's rte_hash_crc_*
   // wrappers re-check a global algorithm selector on every call.
   uint64_t h = seed;

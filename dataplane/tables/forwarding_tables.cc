@@ -18,6 +18,18 @@
 namespace weft::dp {
 namespace {
 
+// A symmetric hash swaps source and destination, so both of a pair must be in or out.
+absl::Status ValidateSymmetric(uint32_t fields) {
+  if (!(fields & kHashSymmetric)) return absl::OkStatus();
+  if (bool(fields & kHashSrcIp) != bool(fields & kHashDstIp))
+    return absl::InvalidArgumentError(
+        "symmetric: needs source and destination address both selected or both not");
+  if (bool(fields & kHashSrcPort) != bool(fields & kHashDstPort))
+    return absl::InvalidArgumentError(
+        "symmetric: needs source and destination port both selected or both not");
+  return absl::OkStatus();
+}
+
 std::atomic<uint32_t> g_fib_name_seq{0};  // rte_fib names must be unique in the process
 
 }  // namespace
@@ -208,10 +220,11 @@ absl::Status ForwardingTablesImpl::ApplyFibOps(std::vector<FibOp>& ops, size_t* 
 
 absl::Status ForwardingTablesImpl::SetHashConfig(const HashConfig& config) {
   constexpr uint32_t kKnown = kHashSrcIp | kHashDstIp | kHashIpProto | kHashSrcPort | kHashDstPort |
-                              kHashFlowLabel | kHashRoceQp;
+                              kHashFlowLabel | kHashRoceQp | kHashSymmetric;
   if (config.fields & ~kKnown)
     return absl::InvalidArgumentError(
         absl::StrCat("fields: unknown hash field bits 0x", absl::Hex(config.fields & ~kKnown)));
+  if (absl::Status s = ValidateSymmetric(config.fields); !s.ok()) return s;
   hash_config_.store(PackHashConfig(config), std::memory_order_release);
   return absl::OkStatus();
 }

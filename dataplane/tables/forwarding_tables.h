@@ -22,6 +22,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -71,10 +72,37 @@ struct GroupMember {
   bool operator==(const GroupMember&) const = default;
 };
 
+// How a group spreads traffic over its members (dataplane/lb). A traffic class may override it
+// switch-wide (LoadBalancer::Config::class_modes).
+enum class LbMode : uint8_t {
+  kHash,              // static: flow hash -> bucket -> member
+  kFlowlet,           // flowlet adaptive routing: least-loaded member at each flowlet boundary
+  kSprayLeastLoaded,  // per packet: the least-loaded member
+  kSprayRoundRobin,   // per packet: the next member in turn
+};
+inline constexpr int kNumLbModes = 4;
+
+struct GroupPolicy {
+  LbMode mode = LbMode::kHash;
+  // Resilient bucket table: one fixed table (kResilientBuckets) for the group's life; a member
+  // change moves only the buckets it must (lb/buckets.h RefillResilientBuckets).
+  bool resilient = false;
+  bool operator==(const GroupPolicy&) const = default;
+};
+
 struct GroupEntry {
+  GroupEntry() = default;
+  // Brace lists of {id, members, owner} (most writers) leave the policy at its default.
+  GroupEntry(uint32_t id_in, std::vector<GroupMember> members_in, std::string owner_in = {},
+             GroupPolicy policy_in = {})
+      : id(id_in),
+        members(std::move(members_in)),
+        owner(std::move(owner_in)),
+        policy(policy_in) {}
   uint32_t id = 0;  // client-assigned, non-zero
   std::vector<GroupMember> members;
   std::string owner;  // filled on reads
+  GroupPolicy policy;
 };
 
 struct GroupWrite {
@@ -113,6 +141,9 @@ enum HashFieldBit : uint32_t {
   kHashDstPort = 1u << 4,
   kHashFlowLabel = 1u << 5,
   kHashRoceQp = 1u << 6,
+  // Not a field: hash the unordered pair of addresses and of ports, so that both directions of a
+  // flow take the same hash. Needs source and destination selected together (address and port).
+  kHashSymmetric = 1u << 7,
 };
 
 struct HashConfig {

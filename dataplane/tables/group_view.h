@@ -18,7 +18,10 @@ using GroupViewPtr = std::unique_ptr<NexthopGroupView, GroupViewDeleter>;
 using NeighborResolver = std::function<const rte_ether_addr*(const NexthopKey&)>;
 
 // One allocation: the view followed by its bucket array. members: 1..kMaxGroupMembers.
+// `buckets`: the bucket table to copy (resilient groups keep theirs); empty: filled from the
+// members' weights (FillGroupBuckets).
 GroupViewPtr BuildGroupView(uint32_t group_id, uint32_t slot, std::span<const GroupMember> members,
-                            const NeighborResolver& resolve);
+                            const NeighborResolver& resolve, LbMode mode = LbMode::kHash,
+                            std::span<const uint8_t> buckets = {});
 
 }  // namespace weft::dp

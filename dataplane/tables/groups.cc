@@ -2,6 +2,7 @@
 // A group is an immutable NexthopGroupView; a change builds a new view, stores it in the group's
 // slot (one pointer store) and frees the old one after an RCU grace period.
 #include "absl/strings/str_cat.h"
+#include "dataplane/lb/buckets.h"
 #include "dataplane/tables/tables_impl.h"
 
 namespace weft::dp {
@@ -22,6 +23,32 @@ GroupViewPtr ForwardingTablesImpl::BuildView(uint32_t group_id, uint32_t slot,
                           auto it = neighbors_.find(k);
                           return it == neighbors_.end() ? nullptr : &it->second.mac;
                         });
+}
+
+GroupViewPtr ForwardingTablesImpl::BuildView(uint32_t group_id, const GroupRec& rec) {
+  return BuildGroupView(group_id, rec.slot, rec.members,
+                        [this](const NexthopKey& k) -> const rte_ether_addr* {
+                          auto it = neighbors_.find(k);
+                          return it == neighbors_.end() ? nullptr : &it->second.mac;
+                        },
+                        rec.policy.mode, rec.buckets);
+}
+
+void ForwardingTablesImpl::UpdateResilientBuckets(GroupRec* rec,
+                                                  std::span<const GroupMember> new_members) {
+  if (!rec->policy.resilient) {
+    rec->buckets.clear();
+    return;
+  }
+  std::vector<int> old_to_new(rec->members.size(), -1);
+  for (size_t i = 0; i < rec->members.size(); ++i)
+    for (size_t j = 0; j < new_members.size(); ++j)
+      if (rec->members[i].nexthop == new_members[j].nexthop) old_to_new[i] = int(j);
+  std::vector<uint32_t> weights;
+  for (const GroupMember& m : new_members) weights.push_back(m.weight);
+  std::vector<uint8_t> out(kResilientBuckets);
+  RefillResilientBuckets(old_to_new, rec->buckets, weights, out);
+  rec->buckets = std::move(out);
 }
 
 void ForwardingTablesImpl::PublishSlot(uint32_t slot, GroupViewPtr view,
@@ -102,20 +129,27 @@ absl::Status ForwardingTablesImpl::WriteGroups(const std::string& owner_name,
       continue;
     }
     if (it != groups_.end()) {
-      if (it->second.members == w.group.members) {
+      GroupRec& rec = it->second;
+      if (rec.members == w.group.members && rec.policy == w.group.policy) {
         ++stats_.group_unchanged;
         continue;
       }
-      PublishSlot(it->second.slot, BuildView(id, it->second.slot, w.group.members), &retired);
-      it->second.members = w.group.members;
+      if (rec.policy.resilient != w.group.policy.resilient) rec.buckets.clear();
+      rec.policy = w.group.policy;
+      UpdateResilientBuckets(&rec, w.group.members);
+      rec.members = w.group.members;
+      PublishSlot(rec.slot, BuildView(id, rec), &retired);
       if (counters_)
         counters_->BindGroupSlot(it->second.slot, id, uint32_t(w.group.members.size()));
       ++stats_.group_replaces;
       continue;
     }
     uint32_t slot = *AllocSlot();  // capacity was validated
-    PublishSlot(slot, BuildView(id, slot, w.group.members), &retired);
-    groups_[id] = GroupRec{w.group.members, owner, slot, 0};
+    GroupRec rec{{}, owner, slot, 0, w.group.policy, {}};
+    UpdateResilientBuckets(&rec, w.group.members);
+    rec.members = w.group.members;
+    PublishSlot(slot, BuildView(id, rec), &retired);
+    groups_[id] = std::move(rec);
     if (counters_) counters_->BindGroupSlot(slot, id, uint32_t(w.group.members.size()));
     ++stats_.group_adds;
   }
@@ -155,7 +189,7 @@ absl::Status ForwardingTablesImpl::WriteNeighbors(const std::string& owner_name,
   for (auto& [id, rec] : groups_) {
     bool uses = false;
     for (const GroupMember& m : rec.members) uses = uses || changed.contains(m.nexthop);
-    if (uses) PublishSlot(rec.slot, BuildView(id, rec.slot, rec.members), &retired);
+    if (uses) PublishSlot(rec.slot, BuildView(id, rec), &retired);
   }
   for (auto& [key, rec] : implicit_) {
     if (!changed.contains(key)) continue;
@@ -225,7 +259,7 @@ std::vector<GroupEntry> ForwardingTablesImpl::ListGroups() const {
   std::vector<GroupEntry> out;
   out.reserve(groups_.size());
   for (const auto& [id, rec] : groups_)
-    out.push_back(GroupEntry{id, rec.members, owners_[rec.owner]});
+    out.push_back(GroupEntry{id, rec.members, owners_[rec.owner], rec.policy});
   return out;
 }
 

@@ -23,7 +23,7 @@ inline constexpr uint64_t kFibGroupBase = 16;  // value = kFibGroupBase + group 
 struct GroupMemberView {
   uint16_t port = 0;
   uint8_t resolved = 0;  // 0: no neighbour MAC yet, packets glean to `port`'s TAP
-  uint8_t reserved = 0;
+  uint8_t weight = 1;    // 1..255 (adaptive modes weigh member load by it)
   rte_ether_addr dst_mac{};
 };
 static_assert(sizeof(GroupMemberView) == 10);
@@ -34,6 +34,7 @@ struct NexthopGroupView {
   uint32_t slot = 0;
   uint16_t num_members = 0;
   uint16_t bucket_mask = 0;          // bucket count - 1 (power of two)
+  LbMode mode = LbMode::kHash;       // the group's own mode (a traffic class may override it)
   const uint8_t* buckets = nullptr;  // member index per bucket; stored right after this object
   GroupMemberView members[kMaxGroupMembers];
 };

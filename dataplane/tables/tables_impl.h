@@ -72,6 +72,8 @@ class ForwardingTablesImpl final : public ForwardingTables {
     uint16_t owner = 0;
     uint32_t slot = 0;
     uint32_t refs = 0;  // routes pointing at it
+    GroupPolicy policy;
+    std::vector<uint8_t> buckets;  // resilient groups: their fixed table; empty otherwise
   };
   struct ImplicitRec {
     uint32_t slot = 0;
@@ -119,6 +121,9 @@ class ForwardingTablesImpl final : public ForwardingTables {
   // Waits for a grace period if anything was retired, then frees it and recycles its slots.
   void FinishRetire(std::vector<GroupViewPtr>* retired);
   GroupViewPtr BuildView(uint32_t group_id, uint32_t slot, std::span<const GroupMember> members);
+  GroupViewPtr BuildView(uint32_t group_id, const GroupRec& rec);
+  // Fills rec->buckets for the new member list of a resilient group (from its old table).
+  static void UpdateResilientBuckets(GroupRec* rec, std::span<const GroupMember> new_members);
   absl::StatusOr<uint32_t> AcquireImplicit(const NexthopKey& key);  // returns the slot
   void ReleaseImplicit(const NexthopKey& key, std::vector<GroupViewPtr>* retired);
   void ReleaseRouteRef(const RouteAction& a, std::vector<GroupViewPtr>* retired);
