@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "absl/strings/str_cat.h"
+#include "dataplane/api/lb_service.h"
 
 namespace weft::dp::api {
 namespace {
@@ -201,6 +202,11 @@ absl::StatusOr<GroupWrite> GroupWriteFromProto(const pb::NexthopGroupWrite& in,
     }
     out.group.members.push_back(dm);
   }
+  absl::StatusOr<int> mode =
+      LbModeFromProto(g.load_balance_mode(), int(LbMode::kHash), path + ".load_balance_mode");
+  if (!mode.ok()) return mode.status();
+  out.group.policy.mode = LbMode(*mode);
+  out.group.policy.resilient = g.resilient();
   return out;
 }
 
@@ -286,6 +292,7 @@ absl::StatusOr<HashConfig> HashConfigFromProto(const pb::SetHashConfigRequest& i
     }
     out.fields |= bit;
   }
+  if (in.symmetric()) out.fields |= kHashSymmetric;  // pairs checked by the tables
   return out;
 }
 
@@ -343,6 +350,8 @@ void GroupToProto(const GroupEntry& in, const PortTable& ports, pb::NexthopGroup
     pm->set_weight(m.weight);
   }
   out->set_owner(in.owner);
+  out->set_load_balance_mode(LbModeToProto(in.policy.mode));
+  out->set_resilient(in.policy.resilient);
 }
 
 void NeighborToProto(const NeighborEntry& in, const PortTable& ports, pb::Neighbor* out) {

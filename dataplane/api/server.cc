@@ -18,6 +18,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "dataplane/api/lb_service.h"
 #include "dataplane/api/services.h"
 #include "dataplane/runtime/switch_instance.h"
 
@@ -94,7 +95,8 @@ class DataplaneApiImpl final : public DataplaneApi {
         neighbor_(sw.ports, *sw.tables),
         local_(sw.ports, *sw.tables),
         counter_(sw.ports, *sw.tables, *sw.counters),
-        tm_(sw) {}
+        tm_(sw),
+        lb_(sw) {}
 
   ~DataplaneApiImpl() override { Shutdown(); }
 
@@ -110,7 +112,7 @@ class DataplaneApiImpl final : public DataplaneApi {
     // Without this a second server could share a TCP port with a running one (SO_REUSEPORT).
     builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
     for (grpc::Service* service : std::initializer_list<grpc::Service*>{
-             &switch_, &port_, &route_, &group_, &neighbor_, &local_, &counter_, &tm_}) {
+             &switch_, &port_, &route_, &group_, &neighbor_, &local_, &counter_, &tm_, &lb_}) {
       builder.RegisterService(service);
     }
     server_ = builder.BuildAndStart();
@@ -164,6 +166,7 @@ class DataplaneApiImpl final : public DataplaneApi {
   api::LocalAddressServiceImpl local_;
   api::CounterServiceImpl counter_;
   api::TrafficManagerServiceImpl tm_;
+  api::LoadBalancingServiceImpl lb_;
   std::unique_ptr<grpc::Server> server_;  // declared last: stops before the services go away
   std::mutex mu_;
   std::condition_variable cv_;

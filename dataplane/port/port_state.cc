@@ -55,8 +55,17 @@ void PortStateManager::SyncAll() {
 absl::Status PortStateManager::SetAdminState(uint16_t index, bool up) {
   std::lock_guard lock(mu_);
   if (index >= sw_.ports.size()) return absl::NotFoundError(absl::StrFormat("port index %u", index));
-  sw_.ports.at(index).admin_up.store(up);
-  ApplyLocked(index, true);
+  Port& port = sw_.ports.at(index);
+  port.admin_up.store(up);
+  ApplyLocked(index, true);  // the data plane stops using the port first (local repair)
+  // Then the cable: a port on a netdev (veth) takes that netdev down, so the peer loses carrier
+  // as it would when a real switch shuts a port. The LinkMonitor then sees the link go down too;
+  // admin up brings the netdev back up and the link follows.
+  if (!port.link_netdev.empty()) {
+    if (absl::Status s = SetNetdevAdminUp(port.link_netdev, up); !s.ok())
+      Log("port", "%s: setting %s %s: %s", port.name, port.link_netdev, up ? "up" : "down",
+          s.message());
+  }
   return absl::OkStatus();
 }
 

@@ -119,6 +119,18 @@ absl::Status SetNetdevUp(const std::string& name) {
   return NetdevIoctl(name, SIOCSIFFLAGS, ifr, "setting up");
 }
 
+absl::Status SetNetdevAdminUp(const std::string& name, bool up) {
+  ifreq ifr;
+  if (!FillIfreq(name, ifr)) return absl::InvalidArgumentError("bad netdev name");
+  if (absl::Status s = NetdevIoctl(name, SIOCGIFFLAGS, ifr, "reading flags"); !s.ok()) return s;
+  if (bool(ifr.ifr_flags & IFF_UP) == up) return absl::OkStatus();
+  if (up)
+    ifr.ifr_flags |= IFF_UP;
+  else
+    ifr.ifr_flags &= ~IFF_UP;
+  return NetdevIoctl(name, SIOCSIFFLAGS, ifr, up ? "setting up" : "setting down");
+}
+
 bool NetdevExists(const std::string& name) { return if_nametoindex(name.c_str()) != 0; }
 
 bool NetdevRunning(const std::string& name) {

@@ -33,6 +33,8 @@ absl::Status SetNetdevMac(const std::string& name, const rte_ether_addr& mac);
 absl::StatusOr<rte_ether_addr> GetNetdevMac(const std::string& name);
 // Sets IFF_UP (administratively up) so the kernel uses the TAP; carrier stays what the fd says.
 absl::Status SetNetdevUp(const std::string& name);
+// Sets or clears IFF_UP (a veth set down drops its peer's carrier).
+absl::Status SetNetdevAdminUp(const std::string& name, bool up);
 bool NetdevExists(const std::string& name);
 // IFF_UP && IFF_RUNNING: administratively up and carrier on.
 bool NetdevRunning(const std::string& name);

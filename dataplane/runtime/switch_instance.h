@@ -8,7 +8,9 @@
 #include <string>
 
 #include "dataplane/common/clock.h"
+#include "dataplane/lb/load_balancer.h"
 #include "dataplane/lb/port_load.h"
+#include "dataplane/port/impairments.h"
 #include "dataplane/port/port.h"
 #include "dataplane/stages/classify.h"
 #include "dataplane/stats/counters.h"
@@ -27,6 +29,8 @@ struct SwitchInstance {
   std::unique_ptr<ForwardingTables> tables;
   std::unique_ptr<SwitchCounters> counters;
   std::unique_ptr<PortLoadTable> load;  // egress load per port (adaptive routing); may be null
+  std::unique_ptr<LoadBalancer> lb;                  // flowlet/spray state; null: hash only
+  std::unique_ptr<PortImpairments> impairments;      // egress loss/delay; null: none
   EventHub* events = nullptr;
   QosClassMap qos;  // DSCP/PCP -> traffic class -> priority group, read by classify
   // Traffic manager (issue 4); null in tests of the pipeline alone. See dataplane/tm/switch_tm.h.

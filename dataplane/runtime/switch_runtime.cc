@@ -58,6 +58,8 @@ absl::Status SwitchRuntime::StartAll(const SwitchRuntimeOptions& options) {
                                      " (EAL memory too small? raise eal.memory_mb or lower "
                                      "fib_max_ipv4_routes/fib_max_ipv6_routes/fib_ipv*_tbl8_groups)"));
   sw_.tables = *std::move(created);
+  sw_.lb = std::make_unique<LoadBalancer>(options.num_workers, sw_.tables->qsbr());
+  sw_.impairments = std::make_unique<PortImpairments>(num_ports, options.num_workers);
 
   PortOpenOptions open;
   open.instance_tag = absl::StrCat("s", options.index);
@@ -127,8 +129,10 @@ void SwitchRuntime::Stop() {
   if (link_) link_->Stop();
   if (slow_path_) slow_path_->Stop();
   sw_.tm.reset();  // before the ports: it frees what it still queues into their pools
+  sw_.impairments.reset();  // frees what its delay lines hold, while the mbuf pools exist
   port_set_.Close();
   taps_.Close();  // our fds only: the keeper keeps the TAPs and their carrier
+  sw_.lb.reset();
   sw_.tables.reset();
   sw_.counters.reset();
   sw_.load.reset();

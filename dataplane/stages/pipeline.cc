@@ -1,5 +1,7 @@
 #include "dataplane/stages/pipeline.h"
 
+#include "dataplane/lb/adaptive.h"
+#include "dataplane/lb/load_balancer.h"
 #include "dataplane/stages/l3_lookup.h"
 #include "dataplane/stages/nexthop_select.h"
 #include "dataplane/stages/parse.h"
@@ -10,9 +12,59 @@
 namespace weft::dp {
 namespace {
 
+// Adaptive selection state of one burst: prepared on the first packet of a group in an adaptive
+// mode (so static hashing never reads the clock or the load table).
+struct BurstSelect {
+  SwitchInstance& sw;
+  WorkerState& ws;
+  const LbState* lb;  // nullptr: every group hashes
+  bool prepared = false;
+
+  AdaptiveContext<PortLoadTable>& Adaptive() {
+    AdaptiveContext<PortLoadTable>& a = ws.adaptive;
+    if (!prepared) {
+      prepared = true;
+      a.flowlets = lb->FlowletsOf(ws.worker_index % sw.lb->num_workers());
+      a.flowlet_mask = lb->flowlet_mask;
+      a.gap_ns = lb->gap_ns;
+      a.load = sw.load.get();
+      a.delay_ns = sw.impairments ? sw.impairments->delay_ns() : nullptr;
+      a.counters = sw.lb->counters(ws.worker_index);
+      a.NewBurst(sw.clock ? sw.clock->NowNs() : 0);
+    }
+    return a;
+  }
+};
+
+inline LbMode ModeFor(const NexthopGroupView& g, const LbState* lb, uint8_t traffic_class) {
+  if (lb == nullptr) return LbMode::kHash;
+  if (lb->any_class_mode) {
+    const int8_t o = lb->class_modes[traffic_class & 7];
+    if (o >= 0) return LbMode(o);
+  }
+  return g.mode;
+}
+
+inline int SelectGroupMember(const NexthopGroupView& g, BurstSelect& sel, const PacketMeta& m,
+                             const HashConfig& hash_cfg, uint64_t up_mask, uint32_t bytes) {
+  if (g.num_members == 1) return ((up_mask >> g.members[0].port) & 1) ? 0 : -1;
+  const uint32_t hash = PacketFlowHash(m, hash_cfg);
+  switch (ModeFor(g, sel.lb, m.traffic_class)) {
+    case LbMode::kHash:
+      return SelectMember(g, hash, up_mask);
+    case LbMode::kFlowlet:
+      return SelectFlowletMember(sel.Adaptive(), g, hash, bytes, up_mask);
+    case LbMode::kSprayLeastLoaded:
+      return SelectSprayMember(sel.Adaptive(), g, true, hash, bytes, up_mask);
+    case LbMode::kSprayRoundRobin:
+      return SelectSprayMember(sel.Adaptive(), g, false, hash, bytes, up_mask);
+  }
+  return SelectMember(g, hash, up_mask);
+}
+
 // After the lookup: turn the FIB value into forward / punt / drop, pick the member, rewrite.
 inline void ResolveAndRewrite(SwitchInstance& sw, const TablesSnapshot& snap,
-                              const HashConfig& hash_cfg, uint64_t up_mask,
+                              const HashConfig& hash_cfg, uint64_t up_mask, BurstSelect& sel,
                               WorkerCounters* counters, uint16_t in_port, rte_mbuf* pkt,
                               PacketMeta& m) {
   const uint64_t v = m.fib_value;
@@ -23,8 +75,7 @@ inline void ResolveAndRewrite(SwitchInstance& sw, const TablesSnapshot& snap,
   if (g == nullptr) return MarkDrop(m, DropReason::kNoRoute);  // group being torn down
   if (m.ttl <= 1) return MarkPunt(m, PuntClass::kTtlExpired, in_port);
   // A single next hop needs no hash (the common case of a /24 to one neighbour).
-  const int idx = g->num_members == 1 ? (((up_mask >> g->members[0].port) & 1) ? 0 : -1)
-                                      : SelectMember(*g, PacketFlowHash(m, hash_cfg), up_mask);
+  const int idx = SelectGroupMember(*g, sel, m, hash_cfg, up_mask, rte_pktmbuf_pkt_len(pkt));
   if (idx < 0) return MarkDrop(m, DropReason::kEgressPortDown);
   const GroupMemberView& mem = g->members[idx];
   if (!mem.resolved) return MarkPunt(m, PuntClass::kGlean, mem.port);
@@ -58,9 +109,10 @@ uint16_t ProcessChunk(SwitchInstance& sw, WorkerState& ws, uint16_t in_port, rte
   LookupBurst(*snap, meta, n);
   const HashConfig hash_cfg = UnpackHashConfig(snap->hash_config->load(std::memory_order_relaxed));
   const uint64_t up_mask = snap->port_up_mask->load(std::memory_order_relaxed);
+  BurstSelect sel{sw, ws, sw.lb ? sw.lb->state() : nullptr};
   ForEachPacket(pkts, n, [&](uint16_t i) {
     if (meta[i].verdict == Verdict::kForward)
-      ResolveAndRewrite(sw, *snap, hash_cfg, up_mask, counters, in_port, pkts[i], meta[i]);
+      ResolveAndRewrite(sw, *snap, hash_cfg, up_mask, sel, counters, in_port, pkts[i], meta[i]);
   });
 
   // Dispatch: tx buffers, policed punts, drops freed in one call. Packets for ports with a traffic

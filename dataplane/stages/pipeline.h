@@ -7,6 +7,8 @@
 
 #include <cstdint>
 
+#include "dataplane/lb/adaptive.h"
+#include "dataplane/lb/port_load.h"
 #include "dataplane/port/port.h"
 #include "dataplane/runtime/switch_instance.h"
 #include "dataplane/stages/classify.h"
@@ -46,6 +48,7 @@ struct WorkerState {
   uint32_t worker_index;
   WorkerCounters* counters;
   CoppPolicer copp;
+  AdaptiveContext<PortLoadTable> adaptive;  // flowlet/spray selection (dataplane/lb/adaptive.h)
 };
 
 // What happened to one packet (optional output for tests and tracing).

@@ -46,8 +46,14 @@ uint64_t SumBytes(rte_mbuf* const* pkts, uint16_t n) {
 }
 
 // Sends on `queue`; what the queue does not take is freed and counted as tx_full on the port.
+// The port's impairments (loss, delay line; dataplane/port/impairments.h) apply first, unless the
+// packets come out of the delay line.
 uint16_t SendOut(SwitchInstance& sw, WorkerCounters* c, Port& port, uint16_t queue, rte_mbuf** pkts,
-                 uint16_t n) {
+                 uint16_t n, bool impair = true) {
+  if (impair && sw.impairments && sw.impairments->Active(port.index)) {
+    n = sw.impairments->Apply(queue, port.index, pkts, n, sw.clock ? sw.clock->NowNs() : 0);
+    if (n == 0) return 0;
+  }
   const uint64_t bytes = SumBytes(pkts, n);
   const uint16_t sent = rte_eth_tx_burst(port.ethdev_id, queue, pkts, n);
   PortCountersSlot& pc = c->port(port.index);
@@ -63,6 +69,22 @@ uint16_t SendOut(SwitchInstance& sw, WorkerCounters* c, Port& port, uint16_t que
   if (sent && sw.load && sw.clock)
     sw.load->OnTransmit(queue, port.index, sent_bytes, sw.clock->NowNs());
   return sent;
+}
+
+// Sends what is due in this worker's delay lines; returns how many packets are still held (the
+// worker keeps polling rather than sleeping while it holds any).
+uint32_t ReleaseDelayed(SwitchInstance& sw, WorkerCounters* c, uint16_t queue) {
+  PortImpairments* imp = sw.impairments.get();
+  if (imp == nullptr || imp->Pending(queue) == 0) return 0;
+  const uint64_t now = sw.clock ? sw.clock->NowNs() : 0;
+  rte_mbuf* pkts[kBurstSize];
+  for (uint64_t m = imp->Pending(queue); m; m &= m - 1) {
+    const auto p = static_cast<uint16_t>(__builtin_ctzll(m));
+    uint16_t k;
+    while ((k = imp->ReleaseDue(queue, p, now, pkts, kBurstSize)) > 0)
+      SendOut(sw, c, sw.ports.at(p), queue, pkts, k, false);
+  }
+  return imp->Pending(queue) ? 1 : 0;
 }
 
 // Traffic manager (dataplane/tm/switch_tm.h): the worker owning a switch's traffic manager
@@ -320,6 +342,7 @@ int RunWorker(void* arg) {
     }
     for (ServedSwitch& s : switches)
       if (s.tm_plane) work += ServiceTm(*s.sw, s.state->counters, queue, *s.tm_plane, &tm_backlog);
+    for (ServedSwitch& s : switches) work += ReleaseDelayed(*s.sw, s.state->counters, queue);
     for (ServedSwitch& s : switches) rte_rcu_qsbr_quiescent(s.qsbr, wi);
     if (work) {
       idle_loops = 0;
