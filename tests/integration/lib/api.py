@@ -30,6 +30,8 @@ sys.path.insert(0, str(PYOUT))
 import grpc  # noqa: E402
 from weft.dataplane.v1 import dataplane_pb2 as dp  # noqa: E402,F401
 from weft.dataplane.v1 import dataplane_pb2_grpc as dp_grpc  # noqa: E402
+from weft.dataplane.v1 import load_balancing_pb2 as lb  # noqa: E402,F401
+from weft.dataplane.v1 import load_balancing_pb2_grpc as lb_grpc  # noqa: E402
 from weft.dataplane.v1 import types_pb2 as types  # noqa: E402,F401
 
 
@@ -60,6 +62,7 @@ class DataplaneClient:
         self.local = dp_grpc.LocalAddressServiceStub(self.channel)
         self.counters = dp_grpc.CounterServiceStub(self.channel)
         self.tm = dp_grpc.TrafficManagerServiceStub(self.channel)
+        self.lb = lb_grpc.LoadBalancingServiceStub(self.channel)
 
     def close(self):
         self.channel.close()
@@ -88,10 +91,10 @@ class DataplaneClient:
         return self.routes.WriteRoutes(dp.WriteRoutesRequest(
             owner=self.owner, writes=[dp.RouteWrite(op=op, route=r)]), timeout=30)
 
-    def add_group(self, gid, members):
+    def add_group(self, gid, members, mode=0, resilient=False):
         g = dp.NexthopGroup(id=gid, members=[
             dp.NexthopGroupMember(nexthop=types.Nexthop(port=p, address=addr(a)), weight=w)
-            for p, a, w in members])
+            for p, a, w in members], load_balance_mode=mode, resilient=resilient)
         return self.groups.WriteNexthopGroups(dp.WriteNexthopGroupsRequest(
             owner=self.owner, writes=[dp.NexthopGroupWrite(op=types.WRITE_OP_REPLACE, group=g)]),
             timeout=10)

@@ -3,6 +3,9 @@
 
   pkt.py send IFACE --dst-mac M --src IP --dst IP [--flows N] [--count N] [--ttl T] [--size B]
                     [--malformed KIND] [--dport P] [--tos TOS] [--pps R [--seconds S]]
+                    [--burst B] [--flow-gap-ms G]
+      count rounds; each round sends every flow's frame B times back to back, pausing G ms
+      after each flow's burst (flowlets) and --gap-ms after each round.
   pkt.py sniff IFACE --seconds S [--filter BPF]    prints {"count": N, "ttls": [...],
                                                    "first_arp_reply": T, "first_udp": T} as JSON
   pkt.py udp-sink PORT --seconds S                  prints {"count": N} as JSON
@@ -24,7 +27,7 @@ conf.verb = 0
 
 
 def build(args, flow, src_mac):
-    sport = 10000 + flow % 50000
+    sport = args.sport_base + flow % 50000
     payload = b"w" * max(0, args.size - 42)
     ip = IP(src=args.src, dst=args.dst, ttl=args.ttl, tos=args.tos)
     frame = Ether(src=src_mac, dst=args.dst_mac) / ip / UDP(
@@ -62,21 +65,24 @@ def cmd_send(args):
     end = start + args.seconds if args.seconds and args.pps else None
     for i in range(args.count):
         for fr in frames:
-            if args.pps:  # pace: a host burst faster than the switch polls is not the test
-                due = start + sent / args.pps
-                if stopped or (end is not None and due >= end):
-                    break
-                if due - time.monotonic() > 200e-6:  # slow streams sleep: two cores are shared
-                    time.sleep(max(0.0, due - time.monotonic()))
-                while time.monotonic() < due:
-                    pass
-            s.send(fr)
-            sent += 1
+            for _ in range(args.burst):
+                if args.pps:  # pace: a host burst faster than the switch polls is not the test
+                    due = start + sent / args.pps
+                    if stopped or (end is not None and due >= end):
+                        break
+                    if due - time.monotonic() > 200e-6:  # slow streams sleep: two cores are shared
+                        time.sleep(max(0.0, due - time.monotonic()))
+                    while time.monotonic() < due:
+                        pass
+                s.send(fr)
+                sent += 1
+            if args.flow_gap_ms:
+                time.sleep(args.flow_gap_ms / 1000)
         if stopped or (end is not None and start + sent / args.pps >= end):
             break
         if args.gap_ms:
             time.sleep(args.gap_ms / 1000)
-    print(json.dumps({"sent": sent}))
+    print(json.dumps({"sent": sent, "seconds": time.monotonic() - start}))
 
 
 def cmd_sniff(args):
@@ -127,7 +133,10 @@ def main():
     s.add_argument("--size", type=int, default=100)
     s.add_argument("--dport", type=int, default=9000)
     s.add_argument("--tos", type=int, default=0, help="IPv4 TOS byte: DSCP << 2 | ECN")
+    s.add_argument("--sport-base", type=int, default=10000, help="UDP source port of flow 0")
     s.add_argument("--gap-ms", type=float, default=0)
+    s.add_argument("--burst", type=int, default=1, help="packets of one flow back to back")
+    s.add_argument("--flow-gap-ms", type=float, default=0, help="pause after each flow's burst")
     s.add_argument("--pps", type=float, default=0, help="packets per second; 0 = as fast as possible")
     s.add_argument("--seconds", type=float, default=0, help="stop after this long (with --pps)")
     s.add_argument("--ready-file", help="created when sending starts")
