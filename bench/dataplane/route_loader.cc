@@ -4,6 +4,8 @@
 //   weft-bench-routes --socket unix:/path/dataplane.sock --port Ethernet4
 //       [--neighbors N]          N neighbours 10.255.0.1.. on PORT, each with its own MAC
 //       [--ways K --groups G]    G next-hop groups of K members (K >= 2) over those neighbours
+//       [--mode M]               the groups' load-balance mode: hash (default), flowlet,
+//                                spray-ll, spray-rr
 //       [--routes FILE]          one IPv4 prefix a line; route i goes to neighbour i % N
 //                                (K == 1) or to group 1 + i % G (K >= 2)
 //       [--batch B] [--owner O] [--counters]
@@ -49,6 +51,7 @@ struct Options {
   uint32_t batch = 32768;
   bool counters = false;
   int server_pid = 0;
+  pb::LoadBalanceMode mode = pb::LOAD_BALANCE_MODE_HASH;
 };
 
 [[noreturn]] void Fail(const std::string& what) {
@@ -82,6 +85,14 @@ Options ParseArgs(int argc, char** argv) {
     else if (flag == "--groups") o.groups = ParseCount(flag, value);
     else if (flag == "--batch") o.batch = ParseCount(flag, value);
     else if (flag == "--server-pid") o.server_pid = static_cast<int>(ParseCount(flag, value));
+    else if (flag == "--mode") {
+      const std::string_view m = value;
+      if (m == "hash") o.mode = pb::LOAD_BALANCE_MODE_HASH;
+      else if (m == "flowlet") o.mode = pb::LOAD_BALANCE_MODE_FLOWLET;
+      else if (m == "spray-ll") o.mode = pb::LOAD_BALANCE_MODE_SPRAY_LEAST_LOADED;
+      else if (m == "spray-rr") o.mode = pb::LOAD_BALANCE_MODE_SPRAY_ROUND_ROBIN;
+      else Fail("--mode must be hash, flowlet, spray-ll or spray-rr");
+    }
     else Fail("unknown flag " + std::string(flag));
   }
   if (o.socket.empty() || o.port.empty()) Fail("--socket and --port are required");
@@ -164,6 +175,7 @@ void WriteGroups(const std::shared_ptr<grpc::Channel>& ch, const Options& o) {
     w->set_op(pb::WRITE_OP_REPLACE);
     auto* group = w->mutable_group();
     group->set_id(g + 1);
+    group->set_load_balance_mode(o.mode);
     for (uint32_t k = 0; k < o.ways; ++k) {
       auto* m = group->add_members();
       SetNexthop(m->mutable_nexthop(), o.port, (g + k) % o.neighbors);
@@ -173,7 +185,8 @@ void WriteGroups(const std::shared_ptr<grpc::Channel>& ch, const Options& o) {
   pb::WriteNexthopGroupsResponse resp;
   grpc::ClientContext ctx;
   Check(stub->WriteNexthopGroups(&ctx, req, &resp), "WriteNexthopGroups");
-  std::printf("groups=%u ways=%u\n", o.groups, o.ways);
+  std::printf("groups=%u ways=%u mode=%s\n", o.groups, o.ways,
+              pb::LoadBalanceMode_Name(o.mode).c_str());
 }
 
 // CPU seconds (user + system) of a process' threads, the forwarding lcores ("lcore-worker-N")
