@@ -160,8 +160,7 @@ def stream_loss(fx, down, up, rate=20000, seconds=2.0, flows=16):
     from h1 during the run, packets it forwarded to the uplinks during the run)."""
     c = fx["c"]
     set_mode(fx, api.lb.LOAD_BALANCE_MODE_HASH, seed=7)
-    sink = hosts.pkt_background(fx["h2"], "udp-sink", 7000, "--seconds", seconds + 4)
-    time.sleep(0.8)
+    sink = hosts.pkt_started(fx["h2"], "udp-sink", 7000, "--seconds", 120)
     count = int(rate * seconds) // flows
     start = c.port_counters()["Ethernet0"].rx_packets
     fwd_start = sum(uplink_packets(c).values())
@@ -186,7 +185,7 @@ def stream_loss(fx, down, up, rate=20000, seconds=2.0, flows=16):
         if sender.poll() is None:
             sender.kill()
         up()
-    received = hosts.collect(sink)["count"]
+        received = hosts.stop(sink)["count"]
     switch_rx = c.port_counters()["Ethernet0"].rx_packets - start
     forwarded = sum(uplink_packets(c).values()) - fwd_start
     return (result["sent"], received, result["sent"] / result["seconds"], before, down_done, mid,
