@@ -80,21 +80,13 @@ mkdir -p "$run"
 socket="unix:$run/dataplane.sock"
 weft_config a "$prefix" "$run" >"$run/dataplane.json"
 bench_rt_control "$SAMPLER_CPU"
-bench_start "$logs/weft-ar.log" "${BENCH_RT_CONTROL[@]}" "$weft" --config "$run/dataplane.json"
-pid=$BENCH_LAST_PID
-bench_realtime "$pid" "$FWD_CPU"
-for ((i = 0; i < 600; i++)); do
-  [[ -S $run/dataplane.sock ]] && break
-  kill -0 "$pid" 2>/dev/null || break
-  sleep 0.1
-done
-if [[ ! -S $run/dataplane.sock ]]; then
-  say "weft-dataplane did not serve its API (log $logs/weft-ar.log):"
-  tail -5 "$logs/weft-ar.log"
-  bench_stop "$pid"
+if ! bench_start_weft "$logs/weft-ar.log" "$run/dataplane.sock" "$FWD_CPU" "$weft" \
+  --config "$run/dataplane.json"; then
+  bench_stop "$BENCH_LAST_PID"
   say "adaptive routing cost ratio: n/a"
   exit 3
 fi
+pid=$BENCH_LAST_PID
 program=("$loader" --socket "$socket" --port Ethernet4 --neighbors "$NEIGHBORS" --ways 4
   --groups "$ECMP_GROUPS")
 "${program[@]}" --routes "$work/a/routes_v4.txt" >"$logs/install.log"

@@ -60,20 +60,12 @@ run_weft() {
   # Main lcore and control threads (API, counters) on the sampler's CPU at nice -20, so that route
   # installation is timed as if alone; the worker on FWD_CPU.
   bench_rt_control "$SAMPLER_CPU"
-  bench_start "$logs/weft-$c.log" "${BENCH_RT_CONTROL[@]}" "$weft" --config "$run/dataplane.json"
-  pid=$BENCH_LAST_PID
-  bench_realtime "$pid" "$FWD_CPU"
-  for ((i = 0; i < 600; i++)); do
-    [[ -S $run/dataplane.sock ]] && break
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  if [[ ! -S $run/dataplane.sock ]]; then
-    say "weft-dataplane did not serve its API (log $logs/weft-$c.log):"
-    tail -5 "$logs/weft-$c.log"
-    bench_stop "$pid"
+  if ! bench_start_weft "$logs/weft-$c.log" "$run/dataplane.sock" "$FWD_CPU" "$weft" \
+    --config "$run/dataplane.json"; then
+    bench_stop "$BENCH_LAST_PID"
     return 1
   fi
+  pid=$BENCH_LAST_PID
   local program=("${BENCH_RT_CONTROL[@]}" "$loader" --socket "$socket" --port Ethernet4 --neighbors "$NEIGHBORS")
   local routes="$work/$c/routes_v4.txt"
 

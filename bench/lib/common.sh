@@ -91,3 +91,23 @@ bench_rt_control() {
   [[ ${RT:-1} == 1 ]] && BENCH_RT_CONTROL=(nice -n -20 taskset -c "$1")
   return 0
 }
+
+# bench_start_weft LOG SOCKET_PATH FWD_CPU COMMAND...: starts weft-dataplane under the control
+# CPU settings of bench_rt_control, makes its forwarding thread real-time on FWD_CPU and waits up
+# to 60 s for its API socket. Sets BENCH_LAST_PID; returns 1, with the log's tail, if it never
+# serves.
+bench_start_weft() {
+  local log=$1 sock=$2 cpu=$3 i
+  shift 3
+  bench_start "$log" "${BENCH_RT_CONTROL[@]}" "$@"
+  bench_realtime "$BENCH_LAST_PID" "$cpu"
+  for ((i = 0; i < 600; i++)); do
+    [[ -S $sock ]] && return 0
+    kill -0 "$BENCH_LAST_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  [[ -S $sock ]] && return 0
+  say "weft-dataplane did not serve its API (log $log):"
+  tail -5 "$log"
+  return 1
+}

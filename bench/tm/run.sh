@@ -67,20 +67,12 @@ mkdir -p "$run"
 socket="unix:$run/dataplane.sock"
 weft_config a "$prefix" "$run" >"$run/dataplane.json"
 bench_rt_control "$SAMPLER_CPU"
-bench_start "$logs/weft.log" "${BENCH_RT_CONTROL[@]}" "$weft" --config "$run/dataplane.json"
-pid=$BENCH_LAST_PID
-bench_realtime "$pid" "$FWD_CPU"
-for ((i = 0; i < 600; i++)); do
-  [[ -S $run/dataplane.sock ]] && break
-  kill -0 "$pid" 2>/dev/null || break
-  sleep 0.1
-done
-if [[ ! -S $run/dataplane.sock ]]; then
-  say "weft-dataplane did not serve its API (log $logs/weft.log):"
-  tail -5 "$logs/weft.log"
+if ! bench_start_weft "$logs/weft.log" "$run/dataplane.sock" "$FWD_CPU" "$weft" \
+  --config "$run/dataplane.json"; then
   say "traffic manager cost ratio: n/a"
   exit 3
 fi
+pid=$BENCH_LAST_PID
 "$loader" --socket "$socket" --port Ethernet4 --neighbors "$NEIGHBORS" \
   --routes "$work/a/routes_v4.txt" | sed 's/^/install: /'
 tmcfg() { WEFT_BUILD=$BENCH_BUILD "$BENCH_PY" "$BENCH_ROOT/bench/tm/tm_config.py" --socket "$socket" "$1"; }
