@@ -86,11 +86,15 @@ class FpmServerTest : public ::testing::Test {
 TEST_F(FpmServerTest, IngestsZebraCaptureInSmallReads) {
   int fd = Connect(server_.bound_port());
   SendAll(fd, Capture("zebra-nhg.fpm"), 7);
+  const size_t sent = Capture("zebra-nhg.fpm").size();
   EXPECT_TRUE(WaitFor([&] { return rib_.size() == 7 && state_.nexthops() > 0; }));
+  // The routes can all be in before the server has read the last chunk (the capture ends with
+  // messages that add no route), so wait for the byte count too before reading the status.
+  EXPECT_TRUE(WaitForStatus([&](const FpmSessionStatus& st) { return st.bytes >= sent; }));
   FpmSessionStatus s = server_.status();
   EXPECT_TRUE(s.connected);
   EXPECT_EQ(s.connections, 1u);
-  EXPECT_EQ(s.bytes, Capture("zebra-nhg.fpm").size());
+  EXPECT_EQ(s.bytes, sent);
   EXPECT_GT(s.frames, 20u);
   EXPECT_EQ(s.framing_errors, 0u);
   EXPECT_GT(notified_.load(), 0);
