@@ -8,7 +8,7 @@
 // - Load of a member: bytes queued on its egress port + what the port's transmit-rate average
 //   carries in 1 ms, + what this worker already sent there in the current burst (so that a burst
 //   of new flowlets does not all herd onto the one port that looked idle), divided by the
-//   member's weight. Ties go round (each choice starts looking one member further).
+//   member's weight. Ties go round (each choice starts looking at a different member).
 // - Spraying: round robin or least-loaded per packet. Out-of-order packets are estimated per flow
 //   (where the flow's table entry survives): a packet whose expected arrival (now + its port's
 //   queue delay + impairment delay) is before that of a packet sent earlier on another member.
@@ -18,6 +18,7 @@
 // switch; a fake in unit tests): uint64_t QueuedBytes(port), uint64_t TxRateBps(port, now_ns).
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 
@@ -55,8 +56,14 @@ struct AdaptiveContext {
   const LoadSource* load = nullptr;
   const std::atomic<uint64_t>* delay_ns = nullptr;  // per port added delay; nullptr: none
   LbWorkerCounters* counters = nullptr;
+  // Per port, for this burst: bytes this worker sent there, and the load-table terms read once
+  // (queued + rate term; queue + impairment delay) on first use, valid while the bit is set.
   uint64_t burst_bytes[kMaxPorts] = {};
+  uint64_t base_load[kMaxPorts] = {};
+  uint64_t path_delay[kMaxPorts] = {};
   uint64_t dirty_ports = 0;  // ports with burst_bytes != 0
+  uint64_t load_known = 0;   // ports with base_load read this burst
+  uint64_t delay_known = 0;  // ports with path_delay read this burst
 
   void AddBurstBytes(uint16_t port, uint32_t bytes) {
     burst_bytes[port] += bytes;
@@ -66,48 +73,82 @@ struct AdaptiveContext {
   void NewBurst(uint64_t now) {
     for (uint64_t m = dirty_ports; m; m &= m - 1) burst_bytes[__builtin_ctzll(m)] = 0;
     dirty_ports = 0;
+    load_known = 0;
+    delay_known = 0;
     now_ns = now;
   }
 };
 
 inline constexpr uint64_t kLoadWindowNs = 1'000'000;  // the rate term: bytes carried in 1 ms
 
+// A port's load for member choice: queued bytes + what its rate average carries in 1 ms (read
+// from the load table once per burst) + what this worker already sent there in this burst.
 template <typename LoadSource>
-inline uint64_t PortLoadBytes(const AdaptiveContext<LoadSource>& ctx, uint16_t port) {
-  const uint64_t rate = ctx.load ? ctx.load->TxRateBps(port, ctx.now_ns) : 0;
-  const uint64_t queued = ctx.load ? ctx.load->QueuedBytes(port) : 0;
-  return queued + rate / 8 * kLoadWindowNs / 1'000'000'000 + ctx.burst_bytes[port];
+inline uint64_t PortLoadBytes(AdaptiveContext<LoadSource>& ctx, uint16_t port) {
+  const uint64_t bit = uint64_t{1} << port;
+  if (!(ctx.load_known & bit)) {
+    ctx.load_known |= bit;
+    const uint64_t rate = ctx.load ? ctx.load->TxRateBps(port, ctx.now_ns) : 0;
+    const uint64_t queued = ctx.load ? ctx.load->QueuedBytes(port) : 0;
+    ctx.base_load[port] = queued + rate / 8 * kLoadWindowNs / 1'000'000'000;
+  }
+  return ctx.base_load[port] + ctx.burst_bytes[port];
 }
 
 // The member with the least load per unit of weight among those on up ports; -1 if none.
+// Written without data-dependent branches: which member wins changes packet by packet (each
+// choice adds to its port's load), so a branch on the comparison would mispredict often. The first
+// member looked at is start * golden ratio mapped onto [0, n) by a multiply (a modulo would be a
+// division per packet); successive starts spread evenly over the members, so ties go round.
 template <typename LoadSource>
-inline int LeastLoadedMember(const AdaptiveContext<LoadSource>& ctx, const NexthopGroupView& g,
+inline int LeastLoadedMember(AdaptiveContext<LoadSource>& ctx, const NexthopGroupView& g,
                              uint32_t start, uint64_t up_mask) {
-  int best = -1;
-  uint64_t best_score = 0;
   const uint32_t n = g.num_members;
-  for (uint32_t k = 0; k < n; ++k) {
-    const uint32_t i = (start + k) % n;
-    const uint16_t port = g.members[i].port;
-    if (!((up_mask >> port) & 1)) continue;
-    const uint64_t w = g.members[i].weight;
-    const uint64_t score = PortLoadBytes(ctx, port) * 256 / (w ? w : 1);
-    if (best < 0 || score < best_score) {
-      best = static_cast<int>(i);
-      best_score = score;
+  uint32_t i = static_cast<uint32_t>((uint64_t(start * 0x9e3779b9u) * n) >> 32);
+  int best = -1;
+  if (g.equal_weights) {
+    uint64_t best_load = ~uint64_t{0};
+    for (uint32_t k = 0; k < n; ++k, i = i + 1 == n ? 0 : i + 1) {
+      const uint16_t port = g.members[i].port;
+      // A down port's load reads as the maximum: it never wins, and best stays -1 if all are down.
+      const uint64_t load = ((up_mask >> port) & 1) ? PortLoadBytes(ctx, port) : ~uint64_t{0};
+      const bool better = load < best_load;
+      best = better ? static_cast<int>(i) : best;
+      best_load = better ? load : best_load;
     }
+    return best;
+  }
+  // Weighted: load_a * weight_b < load_b * weight_a (no division per member); loads are capped at
+  // 2^52 bytes so that products with weights up to 255 cannot overflow.
+  constexpr uint64_t kCap = uint64_t{1} << 52;
+  uint64_t best_load = 0, best_weight = 1;
+  for (uint32_t k = 0; k < n; ++k, i = i + 1 == n ? 0 : i + 1) {
+    const GroupMemberView& mem = g.members[i];
+    const uint64_t w = mem.weight | (mem.weight == 0);
+    const uint64_t load = std::min(PortLoadBytes(ctx, mem.port), kCap);
+    const bool better =
+        ((up_mask >> mem.port) & 1) & ((best < 0) | (load * best_weight < best_load * w));
+    best = better ? static_cast<int>(i) : best;
+    best_load = better ? load : best_load;
+    best_weight = better ? w : best_weight;
   }
   return best;
 }
 
-// Queue delay of a port (queued bytes at its current rate) plus its impairment delay.
+// Queue delay of a port (queued bytes at its current rate) plus its impairment delay; read once
+// per burst.
 template <typename LoadSource>
-inline uint64_t PathDelayNs(const AdaptiveContext<LoadSource>& ctx, uint16_t port) {
+inline uint64_t PathDelayNs(AdaptiveContext<LoadSource>& ctx, uint16_t port) {
+  const uint64_t bit = uint64_t{1} << port;
+  if (ctx.delay_known & bit) return ctx.path_delay[port];
   uint64_t d = ctx.delay_ns ? ctx.delay_ns[port].load(std::memory_order_relaxed) : 0;
   if (ctx.load) {
-    const uint64_t rate = ctx.load->TxRateBps(port, ctx.now_ns);
-    if (rate) d += ctx.load->QueuedBytes(port) * 8 * 1'000'000'000 / rate;
+    const uint64_t queued = ctx.load->QueuedBytes(port);
+    const uint64_t rate = queued ? ctx.load->TxRateBps(port, ctx.now_ns) : 0;
+    if (rate) d += queued * 8 * 1'000'000'000 / rate;
   }
+  ctx.delay_known |= bit;
+  ctx.path_delay[port] = d;
   return d;
 }
 

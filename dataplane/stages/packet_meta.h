@@ -32,6 +32,8 @@ struct PacketMeta {
   uint16_t out_port = 0;  // egress port (kForward) or the port whose TAP gets it (kPunt)
   uint32_t roce_qp = 0;   // RoCEv2 BTH destination QP
   uint64_t fib_value = 0;
+  uint32_t flow_hash = 0;  // valid when hash_ready (computed ahead for adaptive groups)
+  uint8_t hash_ready = 0;
 };
 
 // Network-order loads that are safe at any alignment.

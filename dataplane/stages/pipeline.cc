@@ -48,7 +48,7 @@ inline LbMode ModeFor(const NexthopGroupView& g, const LbState* lb, uint8_t traf
 inline int SelectGroupMember(const NexthopGroupView& g, BurstSelect& sel, const PacketMeta& m,
                              const HashConfig& hash_cfg, uint64_t up_mask, uint32_t bytes) {
   if (g.num_members == 1) return ((up_mask >> g.members[0].port) & 1) ? 0 : -1;
-  const uint32_t hash = PacketFlowHash(m, hash_cfg);
+  const uint32_t hash = m.hash_ready ? m.flow_hash : PacketFlowHash(m, hash_cfg);
   switch (ModeFor(g, sel.lb, m.traffic_class)) {
     case LbMode::kHash:
       return SelectMember(g, hash, up_mask);
@@ -60,6 +60,25 @@ inline int SelectGroupMember(const NexthopGroupView& g, BurstSelect& sel, const 
       return SelectSprayMember(sel.Adaptive(), g, false, hash, bytes, up_mask);
   }
   return SelectMember(g, hash, up_mask);
+}
+
+// Adaptive groups read one flowlet entry per packet, at a random place in a table larger than L1.
+// Hashing those packets first and prefetching their entries overlaps the misses instead of taking
+// them one after the other in the selection pass. Run only when the last burst used an adaptive
+// mode, so that static hashing pays nothing for it.
+inline void PrefetchFlowlets(const TablesSnapshot& snap, const HashConfig& hash_cfg,
+                             BurstSelect& sel, PacketMeta* meta, uint16_t n) {
+  for (uint16_t i = 0; i < n; ++i) {
+    PacketMeta& m = meta[i];
+    if (m.verdict != Verdict::kForward) continue;
+    const NexthopGroupView* g = snap.GroupFor(m.fib_value);
+    if (g == nullptr || g->num_members < 2 || ModeFor(*g, sel.lb, m.traffic_class) == LbMode::kHash)
+      continue;
+    m.flow_hash = PacketFlowHash(m, hash_cfg);
+    m.hash_ready = 1;
+    const AdaptiveContext<PortLoadTable>& a = sel.Adaptive();
+    rte_prefetch0(&a.flowlets[m.flow_hash & a.flowlet_mask]);
+  }
 }
 
 // After the lookup: turn the FIB value into forward / punt / drop, pick the member, rewrite.
@@ -110,10 +129,12 @@ uint16_t ProcessChunk(SwitchInstance& sw, WorkerState& ws, uint16_t in_port, rte
   const HashConfig hash_cfg = UnpackHashConfig(snap->hash_config->load(std::memory_order_relaxed));
   const uint64_t up_mask = snap->port_up_mask->load(std::memory_order_relaxed);
   BurstSelect sel{sw, ws, sw.lb ? sw.lb->state() : nullptr};
+  if (sel.lb && ws.adaptive_recent) PrefetchFlowlets(*snap, hash_cfg, sel, meta, n);
   ForEachPacket(pkts, n, [&](uint16_t i) {
     if (meta[i].verdict == Verdict::kForward)
       ResolveAndRewrite(sw, *snap, hash_cfg, up_mask, sel, counters, in_port, pkts[i], meta[i]);
   });
+  ws.adaptive_recent = sel.prepared;
 
   // Dispatch: tx buffers, policed punts, drops freed in one call. Packets for ports with a traffic
   // manager carry what it needs in the mbuf (tm::TmMbufMeta), and so do PFC frames received on them.

@@ -49,6 +49,7 @@ struct WorkerState {
   WorkerCounters* counters;
   CoppPolicer copp;
   AdaptiveContext<PortLoadTable> adaptive;  // flowlet/spray selection (dataplane/lb/adaptive.h)
+  bool adaptive_recent = false;  // the last burst selected in an adaptive mode
 };
 
 // What happened to one packet (optional output for tests and tracing).

@@ -35,6 +35,7 @@ GroupViewPtr BuildGroupView(uint32_t group_id, uint32_t slot, std::span<const Gr
     GroupMemberView& mv = view->members[i];
     mv.port = members[i].nexthop.port;
     mv.weight = static_cast<uint8_t>(members[i].weight);
+    if (mv.weight != view->members[0].weight) view->equal_weights = 0;
     const rte_ether_addr* mac = resolve(members[i].nexthop);
     mv.resolved = mac != nullptr;
     if (mac) mv.dst_mac = *mac;

@@ -35,6 +35,7 @@ struct NexthopGroupView {
   uint16_t num_members = 0;
   uint16_t bucket_mask = 0;          // bucket count - 1 (power of two)
   LbMode mode = LbMode::kHash;       // the group's own mode (a traffic class may override it)
+  uint8_t equal_weights = 1;         // every member has the same weight
   const uint8_t* buckets = nullptr;  // member index per bucket; stored right after this object
   GroupMemberView members[kMaxGroupMembers];
 };

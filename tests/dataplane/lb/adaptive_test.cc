@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "dataplane/lb/adaptive.h"
+#include "dataplane/tables/group_view.h"
 
 namespace weft::dp {
 namespace {
@@ -106,7 +107,27 @@ TEST_F(AdaptiveTest, DownMemberIsLeftAtOnce) {
 TEST_F(AdaptiveTest, WeightsScaleTheLoad) {
   load_.rate = {0, 400'000'000, 300'000'000, 300'000'000, 300'000'000};
   group_.members[0].weight = 4;  // port 1 carries 4x: 400 Mb/s is light for it
+  group_.equal_weights = 0;      // as BuildGroupView sets it for unequal weights
   EXPECT_EQ(Flowlet(5), 0);
+}
+
+TEST_F(AdaptiveTest, BuiltViewsChooseByWeightOnlyWhenWeightsDiffer) {
+  // Views as the tables build them: equal weights take the unweighted comparison, unequal the
+  // weighted one; both pick the member with the least load per unit of weight.
+  load_.rate = {0, 400'000'000, 300'000'000, 300'000'000, 300'000'000};
+  auto build = [](uint32_t first_weight) {
+    std::vector<GroupMember> members;
+    for (uint16_t p = 1; p <= 4; ++p)
+      members.push_back({{p, IpAddress::V4(0x0a000000u + p)}, p == 1 ? first_weight : 1});
+    return BuildGroupView(9, 7, members, [](const NexthopKey&) { return nullptr; },
+                          LbMode::kFlowlet);
+  };
+  GroupViewPtr equal = build(1), weighted = build(4);
+  EXPECT_EQ(equal->equal_weights, 1);
+  EXPECT_EQ(weighted->equal_weights, 0);
+  EXPECT_NE(SelectFlowletMember(ctx_, *equal, 5, 1000, ~0ull), 0) << "port 1 is the busiest";
+  EXPECT_EQ(SelectFlowletMember(ctx_, *weighted, 6, 1000, ~0ull), 0)
+      << "400 Mb/s over weight 4 is the lightest";
 }
 
 TEST_F(AdaptiveTest, RoundRobinSprayVisitsEveryUpMember) {

@@ -1,7 +1,9 @@
 // Benchmark program (not a test): ProcessBurst alone, no ethdev, one core. Prebuilt packets of
 // `flows` UDP flows to `routes` IPv4 prefixes (mostly /24), single next hops or `ways`-way ECMP
 // groups. Prints Mpps and cycles per packet. Usage:
-//   dataplane_pipeline_bench [routes=1000] [flows=4096] [ways=1] [seconds=2]
+//   dataplane_pipeline_bench [routes=1000] [flows=4096] [ways=1] [seconds=2] [mode=hash]
+// mode (groups, ways > 1): hash, flowlet, spray-rr or spray-ll. The adaptive modes run on the
+// real monotonic clock, so flowlet gaps pass as they would in weft-dataplane.
 #include <rte_cycles.h>
 #include <rte_eal.h>
 #include <rte_errno.h>
@@ -14,6 +16,8 @@
 #include <string>
 #include <vector>
 
+#include "dataplane/lb/load_balancer.h"
+#include "dataplane/lb/port_load.h"
 #include "dataplane/stages/pipeline.h"
 #include "tests/dataplane/stages/test_support.h"
 
@@ -24,6 +28,19 @@ int main(int argc, char** argv) {
   const uint32_t flows = argc > 2 ? std::stoul(argv[2]) : 4096;
   const uint32_t ways = argc > 3 ? std::stoul(argv[3]) : 1;
   const double seconds = argc > 4 ? std::stod(argv[4]) : 2;
+  const std::string mode_name = argc > 5 ? argv[5] : "hash";
+  LbMode mode = LbMode::kHash;
+  if (mode_name == "flowlet")
+    mode = LbMode::kFlowlet;
+  else if (mode_name == "spray-rr")
+    mode = LbMode::kSprayRoundRobin;
+  else if (mode_name == "spray-ll")
+    mode = LbMode::kSprayLeastLoaded;
+  else if (mode_name != "hash") {
+    std::fprintf(stderr, "mode: '%s' is not hash, flowlet, spray-rr or spray-ll\n",
+                 mode_name.c_str());
+    return 2;
+  }
   std::string prefix = "weft_pipeline_bench_" + std::to_string(getpid());
   std::vector<std::string> args = {
       "bench", "--no-huge",         "-m", "2048", "--no-pci", "--no-telemetry", "--file-prefix",
@@ -33,7 +50,7 @@ int main(int argc, char** argv) {
   if (rte_eal_init(int(eal_argv.size()), eal_argv.data()) < 0) return 1;
 
   SwitchInstance sw;
-  FakeClock clock;
+  MonotonicClock clock;
   sw.clock = &clock;
   for (int i = 0; i < 4; ++i) {
     Port& p = sw.ports.Append();
@@ -59,7 +76,10 @@ int main(int argc, char** argv) {
     nb.push_back(
         {WriteOp::kAdd, {uint16_t(i), IpAddress::V4(0x0aff0001 + i), testing::Mac(0xa0), ""}});
   if (!sw.tables->WriteNeighbors("b", nb, nullptr).ok()) return 1;
+  sw.load = std::make_unique<PortLoadTable>(1);
+  sw.lb = std::make_unique<LoadBalancer>(1, sw.tables->qsbr());
   GroupEntry g{1, {}, ""};
+  g.policy.mode = mode;
   for (uint32_t w = 0; w < ways; ++w)
     g.members.push_back({{uint16_t(w % 4), IpAddress::V4(0x0aff0001 + w % 4)}, 1});
   if (ways > 1 &&
@@ -137,9 +157,9 @@ int main(int argc, char** argv) {
   }
   // CPU time, not wall time: on a shared machine the thread is descheduled part of the time.
   std::printf(
-      "pipeline: routes %u, flows %u, %u-way: %.2f Mpps per CPU-second (%.1f ns CPU/packet; "
+      "pipeline: routes %u, flows %u, %u-way %s: %.2f Mpps per CPU-second (%.1f ns CPU/packet; "
       "%.1f wall TSC cycles/packet), %.1f%% forwarded\n",
-      routes, flows, ways, done / cpu / 1e6, cpu * 1e9 / done, double(cycles) / done,
+      routes, flows, ways, mode_name.c_str(), done / cpu / 1e6, cpu * 1e9 / done, double(cycles) / done,
       100.0 * forwarded / done);
   return 0;
 }
