@@ -96,6 +96,20 @@ int Run(int argc, char** argv) {
   AddressTable addresses;
   GrpcDataplaneClient client(settings->dataplane_address);
   Programmer programmer(rib, rib_mutex, client, settings->owner, &neighbors, &addresses);
+  switch (settings->nexthop_group_mode) {
+    case GroupMode::kHash:
+      programmer.SetGroupMode(dpv1::LOAD_BALANCE_MODE_HASH);
+      break;
+    case GroupMode::kFlowlet:
+      programmer.SetGroupMode(dpv1::LOAD_BALANCE_MODE_FLOWLET);
+      break;
+    case GroupMode::kSprayLeastLoaded:
+      programmer.SetGroupMode(dpv1::LOAD_BALANCE_MODE_SPRAY_LEAST_LOADED);
+      break;
+    case GroupMode::kSprayRoundRobin:
+      programmer.SetGroupMode(dpv1::LOAD_BALANCE_MODE_SPRAY_ROUND_ROBIN);
+      break;
+  }
   ProgrammerLoop loop(programmer, settings->startup_hold);
   fpm::FpmState fpm_state(rib, PortOfIfindex);
   std::unique_ptr<fpm::FpmServer> fpm_server;

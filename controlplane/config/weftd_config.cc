@@ -133,6 +133,19 @@ absl::StatusOr<WeftdSettings> ValidateWeftdConfig(const rv1::WeftdConfig& c) {
     if (!hold.ok()) return hold.status();
     s.startup_hold = *hold;
   }
+  const std::string& mode = c.nexthop_group_mode();
+  if (mode.empty() || mode == "hash") {
+    s.nexthop_group_mode = GroupMode::kHash;
+  } else if (mode == "flowlet") {
+    s.nexthop_group_mode = GroupMode::kFlowlet;
+  } else if (mode == "spray-least-loaded") {
+    s.nexthop_group_mode = GroupMode::kSprayLeastLoaded;
+  } else if (mode == "spray-round-robin") {
+    s.nexthop_group_mode = GroupMode::kSprayRoundRobin;
+  } else {
+    return Bad("nexthop_group_mode",
+               "'" + mode + "' is not hash, flowlet, spray-least-loaded or spray-round-robin");
+  }
   std::set<RouteKey> seen;
   for (int i = 0; i < c.static_routes_size(); ++i) {
     const std::string field = absl::StrFormat("static_routes[%d]", i);

@@ -12,6 +12,9 @@
 
 namespace weft::cp {
 
+// How the ECMP groups weftd programs spread traffic (Dataplane API LoadBalanceMode).
+enum class GroupMode : uint8_t { kHash, kFlowlet, kSprayLeastLoaded, kSprayRoundRobin };
+
 // The validated, defaulted configuration in weftd's own types.
 struct WeftdSettings {
   std::string instance;
@@ -24,6 +27,7 @@ struct WeftdSettings {
   std::chrono::milliseconds startup_hold{30000};
   std::string management_address;
   std::vector<std::pair<RouteKey, RouteAction>> static_routes;
+  GroupMode nexthop_group_mode = GroupMode::kHash;
 };
 
 // Parses text-format config. INVALID_ARGUMENT with "line:column: ..." for syntax errors.

@@ -40,9 +40,11 @@ dpv1::Route ToProtoRoute(const RouteKey& key, const DataplaneRoute& route, uint3
   return r;
 }
 
-dpv1::NexthopGroup ToProtoGroup(uint32_t id, const GroupMembers& members) {
+dpv1::NexthopGroup ToProtoGroup(uint32_t id, const GroupMembers& members,
+                                dpv1::LoadBalanceMode mode) {
   dpv1::NexthopGroup g;
   g.set_id(id);
+  if (mode != dpv1::LOAD_BALANCE_MODE_HASH) g.set_load_balance_mode(mode);
   for (const auto& m : members) {
     auto* pm = g.add_members();
     pm->set_weight(m.weight);

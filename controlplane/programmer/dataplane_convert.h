@@ -22,7 +22,9 @@ DataplaneRoute ToDataplaneRoute(const RouteAction& action);
 
 void ToProto(const IpAddress& a, dpv1::IpAddress& out);
 dpv1::Route ToProtoRoute(const RouteKey& key, const DataplaneRoute& route, uint32_t group_id);
-dpv1::NexthopGroup ToProtoGroup(uint32_t id, const GroupMembers& members);
+// `mode`: HASH is left unset (the data plane's default), so default writes stay as they were.
+dpv1::NexthopGroup ToProtoGroup(uint32_t id, const GroupMembers& members,
+                                dpv1::LoadBalanceMode mode = dpv1::LOAD_BALANCE_MODE_HASH);
 
 std::optional<IpAddress> FromProto(const dpv1::IpAddress& a);
 std::optional<RouteKey> KeyFromProto(const dpv1::Route& r);

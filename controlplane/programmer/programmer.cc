@@ -156,8 +156,14 @@ absl::Status Programmer::Adopt() {
   ++counters_.adoptions;
   installed_.clear();
   groups_.Clear();
+  mode_fixups_.clear();
   for (const auto& g : *groups) {
-    if (auto members = MembersFromProto(g)) groups_.Adopt(g.id(), *members);
+    auto members = MembersFromProto(g);
+    if (!members || !groups_.Adopt(g.id(), *members)) continue;
+    const dpv1::LoadBalanceMode mode = g.load_balance_mode() == dpv1::LOAD_BALANCE_MODE_UNSPECIFIED
+                                           ? dpv1::LOAD_BALANCE_MODE_HASH
+                                           : g.load_balance_mode();
+    if (mode != group_mode_) mode_fixups_.push_back(g.id());
   }
   for (const auto& r : *routes) {
     auto key = KeyFromProto(r);
@@ -278,6 +284,17 @@ absl::Status Programmer::Push(const std::vector<RibChange>& in, bool delete_uncl
   std::vector<PendingWrite> pending;
   std::vector<dpv1::NexthopGroupWrite> group_adds;
   std::vector<std::pair<RouteKey, bool>> programmed;
+  // Adopted groups in another mode than configured: rewritten in place, routes untouched.
+  for (uint32_t id : mode_fixups_) {
+    const GroupMembers* members = groups_.Members(id);
+    if (members == nullptr) continue;
+    dpv1::NexthopGroupWrite w;
+    w.set_op(dpv1::WRITE_OP_REPLACE);
+    *w.mutable_group() = ToProtoGroup(id, *members, group_mode_);
+    group_adds.push_back(std::move(w));
+  }
+  const size_t num_fixups = group_adds.size();
+  mode_fixups_.clear();
   for (const auto& c : changes) {
     auto it = installed_.find(c.key);
     const uint32_t old_group = it == installed_.end() ? 0 : it->second.group_id;
@@ -298,7 +315,7 @@ absl::Status Programmer::Push(const std::vector<RibChange>& in, bool delete_uncl
       if (acquired.created) {
         dpv1::NexthopGroupWrite w;
         w.set_op(dpv1::WRITE_OP_REPLACE);
-        *w.mutable_group() = ToProtoGroup(group_id, want.nexthops);
+        *w.mutable_group() = ToProtoGroup(group_id, want.nexthops, group_mode_);
         group_adds.push_back(std::move(w));
       }
     }
@@ -314,6 +331,8 @@ absl::Status Programmer::Push(const std::vector<RibChange>& in, bool delete_uncl
   for (size_t i = 0; i < group_adds.size(); ++i) {
     if ((*groups_done)[i]) {
       ++counters_.group_adds;
+    } else if (i < num_fixups) {
+      mode_fixups_.push_back(group_adds[i].group().id());  // the group is still there: retry
     } else {
       failed_groups.insert(group_adds[i].group().id());
     }

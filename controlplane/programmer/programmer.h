@@ -61,6 +61,10 @@ class Programmer {
   absl::Status Sync();
   // The startup hold is over: the next Sync deletes owned entries the RIB does not claim.
   void AllowDeletesOfUnclaimed();
+  // The load-balancing mode of every group weftd writes (before the first Sync). Groups adopted
+  // from the data plane in another mode are rewritten in this one (same id and members), with no
+  // route touched.
+  void SetGroupMode(dpv1::LoadBalanceMode mode) { group_mode_ = mode; }
 
   const ProgrammerCounters& counters() const { return counters_; }
   std::optional<uint64_t> boot_epoch() const { return epoch_; }
@@ -95,6 +99,8 @@ class Programmer {
   std::optional<uint64_t> epoch_;
   bool relist_ = true;            // adopt what the data plane holds on the next Sync
   bool deletes_allowed_ = false;  // owned entries the RIB does not claim may be deleted
+  dpv1::LoadBalanceMode group_mode_ = dpv1::LOAD_BALANCE_MODE_HASH;
+  std::vector<uint32_t> mode_fixups_;  // adopted groups in another mode, to rewrite
   bool full_diff_ = false;        // next Sync compares the whole RIB, not only changes
   size_t max_batch_ = 65536;
   absl::flat_hash_map<RouteKey, Installed> installed_;

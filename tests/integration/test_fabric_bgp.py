@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from lib import hosts
+from lib import api, hosts
 from lib.netns import Topology, sh
 from lib.switch import FRR, Switch, wait_for
 
@@ -251,6 +251,55 @@ def test_weftd_kill_9_loses_no_packet_and_writes_nothing(fabric):
     for s in (a, b):
         assert churn(s) == before[s], (s.name, before[s], churn(s))
     assert a.nexthops(H2_NET) == LINKS
+
+
+def restart_weftd_with(s, extra_config):
+    """kill -9 weftd and start it again with its base config plus `extra_config`."""
+    base = s.weftd_config.read_text().split("# test extra\n")[0]
+    s.weftd_config.write_text(base + ("# test extra\n" + extra_config if extra_config else ""))
+    s.kill_weftd()
+    s.start_weftd()
+
+
+def group_mode(s, prefix):
+    route = s.routes().get(prefix)
+    return s.groups()[route.nexthop_group_id].load_balance_mode if route else None
+
+
+def test_weftd_group_mode_flowlet_rewrites_groups_in_place(fabric):
+    """weftd configured for flowlet adaptive routing: after its restart the BGP multipath group
+    is rewritten in that mode (same id, no route written), under a stream that loses nothing, and
+    the data plane's flowlet counters move. Then back to hashing the same way."""
+    a = fabric["a"]
+    group = a.routes()[H2_NET].nexthop_group_id
+    before, counters = churn(a), path_counters(fabric)
+    flowlets = a.dp.client.lb.GetLoadBalancingCounters(
+        api.lb.GetLoadBalancingCountersRequest(), timeout=5).flowlets_started
+    sender, sink = stream(fabric, 5.0, 500, dport=9106, flows=32)
+    try:
+        restart_weftd_with(a, 'nexthop_group_mode: "flowlet"\n')
+        assert wait_for(lambda: group_mode(a, H2_NET) == api.lb.LOAD_BALANCE_MODE_FLOWLET, 15), \
+            a.log()[-2000:]
+    finally:
+        sent, got = finish(sender, sink)
+    print(f"weftd restarted in flowlet mode under a {sent}-packet stream: {sent - got} lost")
+    assert got == sent, where_lost(counters, path_counters(fabric))
+    assert a.routes()[H2_NET].nexthop_group_id == group
+    after = churn(a)
+    assert after["group_replaces"] > before["group_replaces"]
+    changed = {k: (before[k], after[k]) for k in before if k != "group_replaces"
+               and before[k] != after[k]}
+    assert not changed, changed
+    now = a.dp.client.lb.GetLoadBalancingCounters(
+        api.lb.GetLoadBalancingCountersRequest(), timeout=5).flowlets_started
+    assert now > flowlets, (flowlets, now)
+
+    connected = a.log().count("zebra connected")
+    restart_weftd_with(a, "")
+    assert wait_for(lambda: group_mode(a, H2_NET) in (api.lb.LOAD_BALANCE_MODE_HASH,
+                                                      api.lb.LOAD_BALANCE_MODE_UNSPECIFIED), 15)
+    assert a.routes()[H2_NET].nexthop_group_id == group
+    assert wait_for(lambda: a.log().count("zebra connected") > connected, 10)  # for what follows
 
 
 def test_zebra_restart_loses_no_packet(fabric):

@@ -20,6 +20,7 @@ TEST(WeftdConfig, DefaultsForAnEmptyFile) {
   EXPECT_EQ(s->startup_hold, std::chrono::seconds(30));
   EXPECT_EQ(s->owner, "weftd");
   EXPECT_EQ(s->dataplane_address, "unix:/run/weft/dataplane.sock");
+  EXPECT_EQ(s->nexthop_group_mode, GroupMode::kHash);
 }
 
 TEST(WeftdConfig, FullConfig) {
@@ -29,6 +30,7 @@ TEST(WeftdConfig, FullConfig) {
     management_address: "127.0.0.1:0"
     fpm { port: 2621 stale_hold { seconds: 45 } }
     startup_hold { seconds: 5 }
+    nexthop_group_mode: "flowlet"
     static_routes { prefix: "10.0.0.0/8" blackhole: true }
     static_routes {
       table_id: 0
@@ -42,6 +44,7 @@ TEST(WeftdConfig, FullConfig) {
   EXPECT_EQ(s->fpm_port, 2621);
   EXPECT_EQ(s->fpm_stale_hold, std::chrono::seconds(45));
   EXPECT_EQ(s->startup_hold, std::chrono::seconds(5));
+  EXPECT_EQ(s->nexthop_group_mode, GroupMode::kFlowlet);
   ASSERT_EQ(s->static_routes.size(), 2u);
   EXPECT_EQ(s->static_routes[0].second.kind, RouteAction::Kind::kDrop);
   EXPECT_EQ(s->static_routes[1].second.nexthops.size(), 2u);
@@ -66,6 +69,7 @@ TEST(WeftdConfig, ErrorsNameTheField) {
       {"static_routes { prefix: \"10.0.0.0/8\" blackhole: true } "
        "static_routes { prefix: \"10.0.0.0/8\" blackhole: true }",
        "static_routes[1].prefix: duplicate"},
+      {"nexthop_group_mode: \"adaptive\"", "nexthop_group_mode: 'adaptive' is not hash, flowlet"},
       {"fpm { prot: 1 }", "1:11: Message type \"weft.routing.v1.FpmConfig\" has no field named \"prot\""},
   };
   for (const auto& [text, field] : cases) {

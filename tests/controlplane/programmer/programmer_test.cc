@@ -171,6 +171,40 @@ TEST_F(ProgrammerTest, EntriesOfOtherOwnersAreLeftAlone) {
   EXPECT_EQ(dp.routes.size(), 6u);
 }
 
+TEST_F(ProgrammerTest, GroupsTakeTheConfiguredModeAndAdoptedOnesAreRewrittenInPlace) {
+  FillRib(rib);
+  {
+    Programmer hashing(rib, mutex, dp);  // the default: static hashing, mode left unset
+    ASSERT_TRUE(hashing.Sync().ok());
+  }
+  ASSERT_EQ(dp.groups.size(), 1u);
+  EXPECT_EQ(dp.groups.begin()->second.load_balance_mode(), dpv1::LOAD_BALANCE_MODE_UNSPECIFIED);
+  const uint32_t id = dp.groups.begin()->first;
+  const int route_writes = dp.TotalRouteWrites();
+  const int group_writes = dp.group_writes;
+
+  // weftd restarts configured for flowlet adaptive routing: the adopted group is rewritten with
+  // the same id and members, and no route is written.
+  Programmer flowlet(rib, mutex, dp);
+  flowlet.SetGroupMode(dpv1::LOAD_BALANCE_MODE_FLOWLET);
+  ASSERT_TRUE(flowlet.Sync().ok());
+  ASSERT_EQ(dp.groups.size(), 1u);
+  EXPECT_EQ(dp.groups.begin()->first, id);
+  EXPECT_EQ(dp.groups.begin()->second.load_balance_mode(), dpv1::LOAD_BALANCE_MODE_FLOWLET);
+  EXPECT_EQ(dp.groups.begin()->second.members_size(), 2);
+  EXPECT_EQ(dp.group_writes, group_writes + 1);
+  EXPECT_EQ(dp.TotalRouteWrites(), route_writes);
+
+  // A new group is written in the mode too; nothing more for groups already right.
+  rib.Set(RouteSource::kFpm, K("198.18.0.0/15"),
+          MakeForward({N("Ethernet0", "10.0.0.2"), N("Ethernet4", "10.0.4.2")}));
+  ASSERT_TRUE(flowlet.Sync().ok());
+  ASSERT_EQ(dp.groups.size(), 2u);
+  for (const auto& [gid, g] : dp.groups)
+    EXPECT_EQ(g.load_balance_mode(), dpv1::LOAD_BALANCE_MODE_FLOWLET) << "group " << gid;
+  EXPECT_EQ(dp.group_writes, group_writes + 2);
+}
+
 TEST_F(ProgrammerTest, NeighboursArePushedAdoptedAndDeleted) {
   NeighborTable neighbors;
   KernelNeighbor n;
