@@ -4,7 +4,8 @@
 // empties it, so a lookup running concurrently may read a zeroed or reused group. Workers therefore
 // read only the active copy; a batch is applied to the standby copy, the active pointer is switched
 // with one store, and after an RCU grace period (no worker still on the old copy) the same batch
-// is replayed on the old copy so both are identical again.
+// is replayed on the old copy so both are identical again. A copy a write fails on is rebuilt
+// from the writer's maps instead (see ApplyFibOps).
 #include <rte_errno.h>
 #include <rte_malloc.h>
 
@@ -72,40 +73,8 @@ absl::Status ForwardingTablesImpl::Init() {
   slot_views_.resize(num_slots_);
   for (uint32_t i = 0; i < num_slots_; ++i) free_slots_.push(i);
 
-  // 2-byte next hops halve the 2^24-entry tbl24 (32 MB instead of 64 MB per copy) when they fit.
-  // rte_fib/rte_fib6 also refuse more tbl8 groups than a next-hop value can count (32,767 for
-  // 2 bytes): each table takes 2-byte next hops only where both fit.
-  const bool small_nh = kFibGroupBase + num_slots_ < (1u << 15);
-  const bool small_nh4 = small_nh && options_.ipv4_tbl8_groups < (1u << 15);
-  const bool small_nh6 = small_nh && options_.ipv6_tbl8_groups < (1u << 15);
-  const uint32_t seq = g_fib_name_seq.fetch_add(1);
   for (int i = 0; i < 2; ++i) {
-    rte_fib_conf c4{};
-    c4.type = RTE_FIB_DIR24_8;
-    c4.default_nh = kFibNoRoute;
-    c4.max_routes = static_cast<int>(options_.max_ipv4_routes);
-    c4.dir24_8.nh_sz = small_nh4 ? RTE_FIB_DIR24_8_2B : RTE_FIB_DIR24_8_4B;
-    c4.dir24_8.num_tbl8 = options_.ipv4_tbl8_groups;
-    std::string name4 = absl::StrCat("wf4_", seq, "_", i);
-    fib4_[i] = rte_fib_create(name4.c_str(), options_.socket_id, &c4);
-    if (fib4_[i] == nullptr)
-      return absl::ResourceExhaustedError(absl::StrCat("rte_fib_create (IPv4, ",
-                                                       options_.max_ipv4_routes,
-                                                       " routes): ", rte_strerror(rte_errno)));
-    rte_fib6_conf c6{};
-    c6.type = RTE_FIB6_TRIE;
-    c6.default_nh = kFibNoRoute;
-    c6.max_routes = static_cast<int>(options_.max_ipv6_routes);
-    c6.trie.nh_sz = small_nh6 ? RTE_FIB6_TRIE_2B : RTE_FIB6_TRIE_4B;
-    c6.trie.num_tbl8 = options_.ipv6_tbl8_groups;
-    std::string name6 = absl::StrCat("wf6_", seq, "_", i);
-    fib6_[i] = rte_fib6_create(name6.c_str(), options_.socket_id, &c6);
-    if (fib6_[i] == nullptr)
-      return absl::ResourceExhaustedError(absl::StrCat("rte_fib6_create (IPv6, ",
-                                                       options_.max_ipv6_routes,
-                                                       " routes): ", rte_strerror(rte_errno)));
-    snaps_[i].fib4 = fib4_[i];
-    snaps_[i].fib6 = fib6_[i];
+    if (absl::Status st = CreateFibCopy(i); !st.ok()) return st;
     snaps_[i].groups = slots_.get();
     snaps_[i].num_slots = num_slots_;
     snaps_[i].port_up_mask = &port_up_;
@@ -114,6 +83,99 @@ absl::Status ForwardingTablesImpl::Init() {
   active_index_ = 0;
   active_.store(&snaps_[0], std::memory_order_release);
   return absl::OkStatus();
+}
+
+absl::Status ForwardingTablesImpl::CreateFibCopy(int i) {
+  // 2-byte next hops halve the 2^24-entry tbl24 (32 MB instead of 64 MB per copy) when they fit.
+  // rte_fib/rte_fib6 also refuse more tbl8 groups than a next-hop value can count (32,767 for
+  // 2 bytes): each table takes 2-byte next hops only where both fit.
+  const bool small_nh = kFibGroupBase + num_slots_ < (1u << 15);
+  const bool small_nh4 = small_nh && options_.ipv4_tbl8_groups < (1u << 15);
+  const bool small_nh6 = small_nh && options_.ipv6_tbl8_groups < (1u << 15);
+  const uint32_t seq = g_fib_name_seq.fetch_add(1);
+  rte_fib_conf c4{};
+  c4.type = RTE_FIB_DIR24_8;
+  c4.default_nh = kFibNoRoute;
+  c4.max_routes = static_cast<int>(options_.max_ipv4_routes);
+  c4.dir24_8.nh_sz = small_nh4 ? RTE_FIB_DIR24_8_2B : RTE_FIB_DIR24_8_4B;
+  c4.dir24_8.num_tbl8 = options_.ipv4_tbl8_groups;
+  std::string name4 = absl::StrCat("wf4_", seq, "_", i);
+  fib4_[i] = rte_fib_create(name4.c_str(), options_.socket_id, &c4);
+  if (fib4_[i] == nullptr)
+    return absl::ResourceExhaustedError(absl::StrCat("rte_fib_create (IPv4, ",
+                                                     options_.max_ipv4_routes,
+                                                     " routes): ", rte_strerror(rte_errno)));
+  rte_fib6_conf c6{};
+  c6.type = RTE_FIB6_TRIE;
+  c6.default_nh = kFibNoRoute;
+  c6.max_routes = static_cast<int>(options_.max_ipv6_routes);
+  c6.trie.nh_sz = small_nh6 ? RTE_FIB6_TRIE_2B : RTE_FIB6_TRIE_4B;
+  c6.trie.num_tbl8 = options_.ipv6_tbl8_groups;
+  std::string name6 = absl::StrCat("wf6_", seq, "_", i);
+  fib6_[i] = rte_fib6_create(name6.c_str(), options_.socket_id, &c6);
+  if (fib6_[i] == nullptr)
+    return absl::ResourceExhaustedError(absl::StrCat("rte_fib6_create (IPv6, ",
+                                                     options_.max_ipv6_routes,
+                                                     " routes): ", rte_strerror(rte_errno)));
+  snaps_[i].fib4 = fib4_[i];
+  snaps_[i].fib6 = fib6_[i];
+  return absl::OkStatus();
+}
+
+int ForwardingTablesImpl::RebuildFibCopy(int copy, const std::vector<FibOp>& ops,
+                                         size_t* failed_op) {
+  // The content: every route of the maps at its effective value, local addresses without a route
+  // of their own, then the batch's ops, which win over the maps for the same prefix.
+  std::vector<FibOp> entries;
+  entries.reserve(routes4_.size() + routes6_.size() + local_hosts_.size() + ops.size());
+  auto add = [&](const IpPrefix& p) {
+    FibOp e;
+    e.v6 = !p.address.is_v4();
+    e.length = p.length;
+    e.address = p.address.bytes;
+    e.value = EffectiveValue(p);
+    e.old_value = kFibNoRoute;  // a fresh copy: every prefix is added once
+    e.write_index = 0;
+    entries.push_back(e);
+  };
+  for (const auto& [key, rec] : routes4_) add(V4Prefix(key));
+  for (const auto& [prefix, rec] : routes6_) add(prefix);
+  for (const auto& [address, refs] : local_hosts_) {
+    IpPrefix host{address, static_cast<uint8_t>(address.bits())};
+    if (FindRoute(host) == nullptr) add(host);
+  }
+  for (size_t i = 0; i < ops.size(); ++i) {
+    FibOp e = ops[i];
+    e.old_value = kFibNoRoute;
+    e.write_index = static_cast<uint32_t>(i + 1);  // 0: from the maps
+    entries.push_back(e);
+  }
+  // Address order, shorter prefixes before their more-specifics (as ApplyFibOps writes); for one
+  // prefix the batch's entry last, and only the last entry of a prefix is written.
+  std::stable_sort(entries.begin(), entries.end(), [](const FibOp& a, const FibOp& b) {
+    if (a.v6 != b.v6) return a.v6 < b.v6;
+    if (a.address != b.address) return a.address < b.address;
+    if (a.length != b.length) return a.length < b.length;
+    return a.write_index < b.write_index;
+  });
+  rte_fib_free(fib4_[copy]);
+  rte_fib6_free(fib6_[copy]);
+  fib4_[copy] = nullptr;
+  fib6_[copy] = nullptr;
+  ++stats_.fib_rebuilds;
+  if (!CreateFibCopy(copy).ok()) return -ENOMEM;
+  for (size_t i = 0; i < entries.size(); ++i) {
+    const FibOp& e = entries[i];
+    const bool superseded = i + 1 < entries.size() && entries[i + 1].v6 == e.v6 &&
+                            entries[i + 1].address == e.address &&
+                            entries[i + 1].length == e.length;
+    if (superseded || e.value == kFibNoRoute) continue;
+    if (int rc = FibApply(copy, e); rc < 0) {
+      if (failed_op != nullptr && e.write_index > 0) *failed_op = e.write_index - 1;
+      return rc;
+    }
+  }
+  return 0;
 }
 
 IpPrefix ForwardingTablesImpl::V4Prefix(uint64_t key) {
@@ -166,8 +228,18 @@ void ForwardingTablesImpl::Synchronize() {
   rte_rcu_qsbr_synchronize(qsbr_, RTE_QSBR_THRID_INVALID);
 }
 
-int ForwardingTablesImpl::FibApply(int copy, const FibOp& op, bool rollback) {
-  const uint64_t v = rollback ? op.old_value : op.value;
+int ForwardingTablesImpl::FibApply(int copy, const FibOp& op) {
+  const uint64_t v = op.value;
+  // A replace is a delete and an add (on a copy no worker reads, so the gap is never seen):
+  // rte_fib(6)_add of a prefix already present returns 0 even when the rewrite needed a tbl8
+  // group it could not get (more-specifics with the old value were never written on their own),
+  // leaving the range half rewritten. A failed add is reported.
+  if (op.old_value != kFibNoRoute && v != kFibNoRoute) {
+    FibOp del = op;
+    del.old_value = kFibNoRoute;
+    del.value = kFibNoRoute;
+    if (int rc = FibApply(copy, del); rc < 0) return rc;
+  }
   if (!op.v6) {
     uint32_t ip = uint32_t(op.address[0]) << 24 | uint32_t(op.address[1]) << 16 |
                   uint32_t(op.address[2]) << 8 | op.address[3];
@@ -194,26 +266,42 @@ absl::Status ForwardingTablesImpl::ApplyFibOps(std::vector<FibOp>& ops, size_t* 
     if (a.address != b.address) return a.address < b.address;
     return a.length < b.length;
   });
+  // Incrementally onto the standby copy, or, when that is refused or the standby is stale, a
+  // fresh standby built from the maps with the batch on top. rte_fib6 (DPDK 22.11) keeps a count
+  // of reserved tbl8 groups that a delete does not give back (an add and delete of one /64 leaks
+  // five), so after churn an incremental add can be refused although the groups are free; a
+  // fresh copy starts the count from what it holds. A refused rte_fib(6)_add can also leave part
+  // of its range written: the copy it failed on is never published as it is.
   const int standby = 1 - active_index_;
-  for (size_t i = 0; i < ops.size(); ++i) {
-    int rc = FibApply(standby, ops[i], false);
-    if (rc < 0) {
-      for (size_t j = i; j-- > 0;) FibApply(standby, ops[j], true);
+  bool incremental = !standby_stale_;
+  for (size_t i = 0; incremental && i < ops.size(); ++i) {
+    if (FibApply(standby, ops[i]) < 0) {
+      incremental = false;
       *failed_op = i;
+    }
+  }
+  if (!incremental) {
+    if (int rc = RebuildFibCopy(standby, ops, failed_op); rc < 0) {
+      // The batch does not fit. The standby holds a part of it: rebuilt before it is published.
+      standby_stale_ = true;
       return absl::ResourceExhaustedError(
           absl::StrCat("FIB full (", rte_strerror(-rc), "): raise max routes or tbl8 groups"));
     }
+    standby_stale_ = false;
   }
   active_.store(&snaps_[standby], std::memory_order_release);
   const int old = active_index_;
   active_index_ = standby;
   Synchronize();  // from here no worker reads the old copy
-  for (const FibOp& op : ops) {
-    if (FibApply(old, op, false) < 0) {
-      // Same sizes, same content, same ops: this cannot fail unless memory is corrupted.
-      std::fprintf(stderr, "weft tables: FIB replay failed; copies diverged\n");
-      return absl::InternalError("FIB replay on the second copy failed");
-    }
+  // Bring the old copy to the same content: the same way the new active copy got it (so that the
+  // two stay alike), or rebuilt if a replay is refused.
+  bool replayed = incremental;
+  for (size_t i = 0; replayed && i < ops.size(); ++i) replayed = FibApply(old, ops[i]) >= 0;
+  if (!replayed && RebuildFibCopy(old, ops) < 0) {
+    // The active copy holds the batch (it is committed); the old one could not be rebuilt with
+    // it, so it is stale and the next batch rebuilds it before it is published.
+    std::fprintf(stderr, "weft tables: second FIB copy could not hold the routes; rebuilt later\n");
+    standby_stale_ = true;
   }
   return absl::OkStatus();
 }

@@ -156,6 +156,7 @@ struct TableStats {
   uint64_t route_adds = 0, route_replaces = 0, route_deletes = 0, route_unchanged = 0;
   uint64_t group_adds = 0, group_replaces = 0, group_deletes = 0, group_unchanged = 0;
   uint64_t neighbor_adds = 0, neighbor_replaces = 0, neighbor_deletes = 0, neighbor_unchanged = 0;
+  uint64_t fib_rebuilds = 0;  // FIB copies rebuilt from the tables (see ApplyFibOps)
 };
 
 struct TablesOptions {

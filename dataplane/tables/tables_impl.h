@@ -28,7 +28,7 @@ struct FibOp {
   uint8_t length = 0;
   std::array<uint8_t, 16> address{};
   uint64_t value = kFibNoRoute;      // new value; kFibNoRoute deletes
-  uint64_t old_value = kFibNoRoute;  // for rollback
+  uint64_t old_value = kFibNoRoute;  // what the prefix had (a write of the same value is skipped)
   uint32_t write_index = 0;          // the batch entry it came from, for error messages
 };
 
@@ -109,7 +109,14 @@ class ForwardingTablesImpl final : public ForwardingTables {
 
   // FIB publication (forwarding_tables.cc): standby copy, pointer store, grace period, replay.
   absl::Status ApplyFibOps(std::vector<FibOp>& ops, size_t* failed_op);
-  int FibApply(int copy, const FibOp& op, bool rollback);
+  int FibApply(int copy, const FibOp& op);
+  // Creates FIB copy `copy` empty (rte_fib/rte_fib6 with the configured sizes).
+  absl::Status CreateFibCopy(int copy);
+  // Replaces FIB copy `copy` (one no worker reads) by a fresh one holding the writer's maps with
+  // `ops` applied on top (a batch not yet committed to the maps). Returns the failed rte_fib(6)
+  // result (< 0) if that content does not fit, else 0; *failed_op: the op refused, when it was one
+  // of `ops` (else left alone).
+  int RebuildFibCopy(int copy, const std::vector<FibOp>& ops, size_t* failed_op = nullptr);
   uint64_t RouteValue(const RouteAction& a) const;
   uint64_t EffectiveValue(const IpPrefix& p) const;  // local host punt wins over routes
   void Synchronize();
@@ -137,6 +144,7 @@ class ForwardingTablesImpl final : public ForwardingTables {
   rte_rcu_qsbr* qsbr_ = nullptr;
   rte_fib* fib4_[2] = {nullptr, nullptr};
   rte_fib6* fib6_[2] = {nullptr, nullptr};
+  bool standby_stale_ = false;  // the standby copy does not hold what the active one does
   TablesSnapshot snaps_[2];
   std::atomic<const TablesSnapshot*> active_{nullptr};
   int active_index_ = 0;

@@ -3,6 +3,10 @@
 // validation that rejects with a message naming the entry and field and changes nothing.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <random>
+#include <set>
+
 #include "dataplane/tables/snapshot.h"
 #include "tests/dataplane/stages/test_support.h"
 
@@ -209,6 +213,156 @@ TEST_F(TablesTest, FibFullRollsBackTheWholeBatch) {
   EXPECT_EQ(Fib("12.1.2.3"), 3);
   ASSERT_TRUE(Routes({Add("13.0.0.0/8", Nh(3, "192.0.2.3"))}).ok());
   EXPECT_EQ(Fib("11.0.0.1"), -1);
+}
+
+// Lookups in the active FIB copy as the data plane reads it.
+uint64_t ActiveFib(const ForwardingTables& t, const IpAddress& a) {
+  const TablesSnapshot* s = t.snapshot();
+  uint64_t v = 0;
+  if (a.is_v4()) {
+    uint32_t ip = a.v4_host();
+    rte_fib_lookup_bulk(s->fib4, &ip, &v, 1);
+  } else {
+    uint8_t ip[1][16];
+    memcpy(ip[0], a.bytes.data(), 16);
+    rte_fib6_lookup_bulk(s->fib6, ip, &v, 1);
+  }
+  return v;
+}
+
+TablesOptions TinyFibOptions() {
+  TablesOptions o = testing::SmallTablesOptions();
+  o.ipv4_tbl8_groups = 24;
+  o.ipv6_tbl8_groups = 48;
+  o.max_ipv4_routes = o.max_ipv6_routes = 4096;
+  return o;
+}
+
+// DPDK 22.11's rte_fib6 does not give back on delete the tbl8 groups it reserved on add (one /64
+// reserves 5): with 48 groups, the 10th add of a /64 deleted 9 times would be refused. The tables
+// rebuild the copy that refuses it, so route churn never fills the FIB.
+TEST(TablesCapacityTest, Ipv6ChurnDoesNotFillTheFib) {
+  auto created = ForwardingTables::Create(TinyFibOptions(), 1);
+  ASSERT_TRUE(created.ok()) << created.status();
+  ForwardingTables& t = **created;
+  RouteAction drop;
+  drop.kind = RouteKind::kDrop;
+  for (int cycle = 0; cycle < 200; ++cycle) {
+    ASSERT_TRUE(t.WriteRoutes("a", std::vector<RouteWrite>{Add("2001:db8:1:2::/64", drop)}, nullptr)
+                    .ok())
+        << "cycle " << cycle;
+    ASSERT_EQ(ActiveFib(t, testing::Ip("2001:db8:1:2::9")), kFibDrop) << "cycle " << cycle;
+    ASSERT_TRUE(
+        t.WriteRoutes("a", std::vector<RouteWrite>{Del("2001:db8:1:2::/64")}, nullptr).ok());
+    ASSERT_EQ(ActiveFib(t, testing::Ip("2001:db8:1:2::9")), kFibNoRoute) << "cycle " << cycle;
+  }
+  EXPECT_GT(t.Stats().fib_rebuilds, 0u);
+  EXPECT_LT(t.Stats().fib_rebuilds, 200u) << "a rebuild only when a copy refuses";
+}
+
+// Random batches of nested IPv4 and IPv6 prefixes into FIBs with few tbl8 groups, so that many
+// batches overflow them part way. After every batch, accepted or rejected, lookups must agree with
+// a reference longest-prefix match over what was accepted; each accepted batch publishes the other
+// copy, so both copies are checked, including ones rebuilt after a refusal. A rejection must be
+// RESOURCE_EXHAUSTED naming an entry of the batch.
+TEST(TablesCapacityTest, CopiesHoldWhatWasAcceptedAcrossRejectedBatches) {
+  auto created = ForwardingTables::Create(TinyFibOptions(), 1);
+  ASSERT_TRUE(created.ok()) << created.status();
+  ForwardingTables& t = **created;
+
+  struct Model {
+    IpPrefix prefix;
+    uint64_t value;
+  };
+  std::vector<Model> model;
+  auto covers = [](const IpPrefix& p, const IpAddress& a) {
+    if (p.address.is_v4() != a.is_v4()) return false;
+    for (int bit = 0; bit < p.length; ++bit) {
+      const int mask = 0x80 >> (bit % 8);
+      if ((p.address.bytes[bit / 8] & mask) != (a.bytes[bit / 8] & mask)) return false;
+    }
+    return true;
+  };
+  auto expected = [&](const IpAddress& a) {
+    int best = -1;
+    uint64_t v = kFibNoRoute;
+    for (const Model& m : model)
+      if (m.prefix.length > best && covers(m.prefix, a)) best = m.prefix.length, v = m.value;
+    return v;
+  };
+  std::mt19937 rng(11);
+  const uint8_t v4_lengths[] = {16, 20, 24, 25, 26, 28, 32};
+  const uint8_t v6_lengths[] = {40, 48, 56, 64, 72, 80, 96, 128};
+  auto random_address = [&](bool v6) {
+    IpAddress a = v6 ? testing::Ip("2001:db8::") : testing::Ip("10.0.0.0");
+    a.bytes[v6 ? 4 : 1] = uint8_t(rng() % 4);  // few upper bits: prefixes nest and share groups
+    for (int i = v6 ? 5 : 2; i < (v6 ? 16 : 4); ++i) a.bytes[i] = uint8_t(rng());
+    return a;
+  };
+  auto mask = [](IpAddress a, int length) {
+    for (int bit = length; bit < a.bits(); ++bit) a.bytes[bit / 8] &= uint8_t(~(0x80 >> (bit % 8)));
+    return a;
+  };
+  std::vector<IpAddress> probes;
+  int accepted = 0, rejected = 0;
+  for (int batch = 0; batch < 400; ++batch) {
+    std::vector<RouteWrite> writes;
+    std::vector<Model> next = model;
+    std::set<IpPrefix> seen;  // one write per prefix per batch
+    const int n = 1 + int(rng() % 24);
+    for (int k = 0; k < n; ++k) {
+      RouteWrite w;
+      const bool del = !next.empty() && rng() % 3 == 0;
+      if (del) {
+        w.op = WriteOp::kDelete;
+        w.route.prefix = next[rng() % next.size()].prefix;
+      } else {
+        const bool v6 = rng() % 2;
+        const uint8_t len = v6 ? v6_lengths[rng() % 8] : v4_lengths[rng() % 7];
+        IpAddress a = random_address(v6);
+        probes.push_back(a);
+        w.route.prefix = {mask(a, len), len};
+        w.route.action.kind = rng() % 2 ? RouteKind::kDrop : RouteKind::kPunt;
+      }
+      if (!seen.insert(w.route.prefix).second) continue;
+      auto it = std::find_if(next.begin(), next.end(),
+                             [&](const Model& m) { return m.prefix == w.route.prefix; });
+      if (!del) w.op = it != next.end() ? WriteOp::kReplace : WriteOp::kAdd;
+      if (it != next.end()) next.erase(it);
+      if (!del)
+        next.push_back({w.route.prefix,
+                        w.route.action.kind == RouteKind::kDrop ? kFibDrop : kFibPunt});
+      writes.push_back(w);
+    }
+    absl::Status s = t.WriteRoutes("a", writes, nullptr);
+    if (s.ok()) {
+      model = std::move(next);
+      ++accepted;
+    } else {
+      ASSERT_EQ(s.code(), absl::StatusCode::kResourceExhausted) << "batch " << batch << ": " << s;
+      ASSERT_NE(s.message().find("].route.prefix: FIB full"), std::string::npos) << s;
+      ++rejected;
+    }
+    for (int k = 0; k < 64; ++k) {
+      const IpAddress a = k % 4 == 0 ? random_address(k % 8 == 0) : probes[rng() % probes.size()];
+      std::string why;  // on a mismatch: what the model and the tables' maps say
+      if (ActiveFib(t, a) != expected(a)) {
+        for (const Model& m : model)
+          if (covers(m.prefix, a))
+            why += " model " + m.prefix.ToString() + "=" + std::to_string(m.value);
+        if (auto r = t.LookupRoute(0, a))
+          why += " maps " + r->prefix.ToString() + " kind " + std::to_string(int(r->action.kind));
+      }
+      ASSERT_EQ(ActiveFib(t, a), expected(a))
+          << "batch " << batch << " (" << (s.ok() ? "accepted" : "rejected") << "), address "
+          << a.ToString() << why;
+    }
+  }
+  size_t routes = 0;
+  t.ListRoutes([&](const RouteEntry&) { return ++routes, true; });
+  EXPECT_EQ(routes, model.size());
+  EXPECT_GT(accepted, 100);
+  EXPECT_GT(rejected, 10) << "the FIBs must overflow for the test to mean anything";
 }
 
 TEST_F(TablesTest, GroupsValidateAndReferenceCount) {
