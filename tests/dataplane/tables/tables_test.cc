@@ -34,6 +34,21 @@ RouteWrite Add(const char* prefix, RouteAction a, WriteOp op = WriteOp::kAdd) {
 }
 RouteWrite Del(const char* prefix) { return {WriteOp::kDelete, {0, Prefix(prefix), {}, ""}}; }
 
+// Lookups in the active FIB copy as the data plane reads it.
+uint64_t ActiveFib(const ForwardingTables& t, const IpAddress& a) {
+  const TablesSnapshot* s = t.snapshot();
+  uint64_t v = 0;
+  if (a.is_v4()) {
+    uint32_t ip = a.v4_host();
+    rte_fib_lookup_bulk(s->fib4, &ip, &v, 1);
+  } else {
+    uint8_t ip[1][16];
+    memcpy(ip[0], a.bytes.data(), 16);
+    rte_fib6_lookup_bulk(s->fib6, ip, &v, 1);
+  }
+  return v;
+}
+
 class TablesTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -46,21 +61,11 @@ class TablesTest : public ::testing::Test {
   }
   // Next-hop as the data plane sees it: -1 no route, -2 drop, -3 punt, else the member's port.
   int Fib(const char* addr) {
-    const TablesSnapshot* s = t_->snapshot();
-    IpAddress a = Ip(addr);
-    uint64_t v = 0;
-    if (a.is_v4()) {
-      uint32_t ip = a.v4_host();
-      rte_fib_lookup_bulk(s->fib4, &ip, &v, 1);
-    } else {
-      uint8_t ip[1][16];
-      memcpy(ip[0], a.bytes.data(), 16);
-      rte_fib6_lookup_bulk(s->fib6, ip, &v, 1);
-    }
+    const uint64_t v = ActiveFib(*t_, Ip(addr));
     if (v == kFibNoRoute) return -1;
     if (v == kFibDrop) return -2;
     if (v == kFibPunt) return -3;
-    const NexthopGroupView* g = s->GroupFor(v);
+    const NexthopGroupView* g = t_->snapshot()->GroupFor(v);
     return g ? g->members[0].port : -4;
   }
   size_t CountRoutes() {
@@ -213,21 +218,6 @@ TEST_F(TablesTest, FibFullRollsBackTheWholeBatch) {
   EXPECT_EQ(Fib("12.1.2.3"), 3);
   ASSERT_TRUE(Routes({Add("13.0.0.0/8", Nh(3, "192.0.2.3"))}).ok());
   EXPECT_EQ(Fib("11.0.0.1"), -1);
-}
-
-// Lookups in the active FIB copy as the data plane reads it.
-uint64_t ActiveFib(const ForwardingTables& t, const IpAddress& a) {
-  const TablesSnapshot* s = t.snapshot();
-  uint64_t v = 0;
-  if (a.is_v4()) {
-    uint32_t ip = a.v4_host();
-    rte_fib_lookup_bulk(s->fib4, &ip, &v, 1);
-  } else {
-    uint8_t ip[1][16];
-    memcpy(ip[0], a.bytes.data(), 16);
-    rte_fib6_lookup_bulk(s->fib6, ip, &v, 1);
-  }
-  return v;
 }
 
 TablesOptions TinyFibOptions() {
