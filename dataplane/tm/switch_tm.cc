@@ -128,14 +128,15 @@ absl::StatusOr<std::unique_ptr<TmPlane>> SwitchTrafficManager::Build(
     const PortTmSettings& ps = s.ports[p];
     if (!ps.enabled) continue;
     plane->enabled_mask |= uint64_t{1} << p;
-    plane->egress[p] = std::make_unique<PortTrafficManager>(clock_, p, ps.egress,
+    plane->egress[p] = std::make_unique<PortTrafficManager>(loop_clock_, p, ps.egress,
                                                             plane->buffer.get(), 0x5eed + p);
     bool pfc = false;
     for (const PfcPriorityConfig& pc : ps.pfc.priorities) pfc |= pc.enabled;
     if (pfc) {
       std::array<uint8_t, 6> mac;
       std::memcpy(mac.data(), macs_[p].addr_bytes, 6);
-      plane->ingress[p] = std::make_unique<IngressPfc>(clock_, p, ps.pfc, mac, plane->buffer.get());
+      plane->ingress[p] =
+          std::make_unique<IngressPfc>(loop_clock_, p, ps.pfc, mac, plane->buffer.get());
     }
   }
   return plane;
@@ -243,7 +244,7 @@ void SwitchTrafficManager::PushEvents(uint16_t port, const PfcWatchdogEvents& ev
 }
 
 void SwitchTrafficManager::MaybePublishStats(const TmPlane& plane) {
-  const uint64_t now_ns = clock_.NowNs();
+  const uint64_t now_ns = loop_clock_.NowNs();
   if (now_ns - last_publish_ns_ < kPublishIntervalNs) return;
   last_publish_ns_ = now_ns;
   PublishStats(plane);

@@ -169,17 +169,19 @@ class SwitchTrafficManager {
   void PushEvents(uint16_t port, const PfcWatchdogEvents& events);
   // Publishes counters if at least 1 ms passed since the last time.
   void MaybePublishStats(const TmPlane& plane);
+  // Reads the clock once for this loop: the plane's components read that time until the next.
+  void TickClock() { loop_clock_.Tick(); }
   rte_mempool* frame_pool() const { return frame_pool_; }
 
  private:
   SwitchTrafficManager(const Clock& clock, uint16_t num_ports, std::vector<rte_ether_addr> macs)
-      : clock_(clock), num_ports_(num_ports), macs_(std::move(macs)) {}
+      : loop_clock_(clock), num_ports_(num_ports), macs_(std::move(macs)) {}
   absl::StatusOr<std::unique_ptr<TmPlane>> Build(const SwitchTmSettings& s) const;
   void Install(std::unique_ptr<TmPlane> plane);  // no owner: under claim_mu_
   void PublishStats(const TmPlane& plane);
   void Pump();
 
-  const Clock& clock_;
+  LoopClock loop_clock_;  // the owner ticks it each loop; every component of the planes reads it
   uint16_t num_ports_;
   std::vector<rte_ether_addr> macs_;
   rte_ring* handoff_ = nullptr;

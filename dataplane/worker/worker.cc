@@ -193,6 +193,7 @@ void FlushTx(SwitchInstance& sw, WorkerCounters* c, TxBuffers& tx, uint16_t queu
 uint32_t ServiceTm(SwitchInstance& sw, WorkerCounters* c, uint16_t queue, tm::TmPlane& plane,
                    bool* backlog) {
   tm::SwitchTrafficManager& stm = *sw.tm;
+  stm.TickClock();
   uint32_t work = 0;
   rte_mbuf* pkts[64];
   for (int round = 0; round < 4; ++round) {

@@ -52,6 +52,34 @@ INSTANTIATE_TEST_SUITE_P(
                       RateCase{1'000'000'000, 65'536, 50'000},   // 1 Gb/s
                       RateCase{10'000'000, 9'216, 3'000'000}));  // 10 Mb/s, slow polls
 
+// The traffic manager's components read a LoopClock that its owner ticks once per loop: time
+// stands still between ticks, reads before the first tick see the base clock, and a shaper on it
+// keeps its rate.
+TEST(PortShaperTest, LoopClockHoldsTimeBetweenTicksAndKeepsTheRate) {
+  FakeClock base;
+  LoopClock loop(base);
+  EXPECT_EQ(loop.NowNs(), base.NowNs()) << "before the first tick: the base clock";
+  EXPECT_EQ(loop.Tick(), base.NowNs());
+  const uint64_t ticked = loop.NowNs();
+  base.Advance(5'000);
+  EXPECT_EQ(loop.NowNs(), ticked) << "no tick, no time";
+  loop.Tick();
+  EXPECT_EQ(loop.NowNs(), ticked + 5'000);
+
+  PortShaper shaper(loop, {.shaped = true, .rate_bps = 100'000'000, .burst_bytes = 16'384});
+  shaper.Consume(shaper.BytesAllowedNow());
+  uint64_t sent = 0;
+  for (int poll = 0; poll < 100'000; ++poll) {  // 1 s of 10 us loops
+    base.Advance(10'000);
+    loop.Tick();
+    const uint64_t allowed = shaper.BytesAllowedNow();
+    shaper.Consume(allowed);
+    sent += allowed;
+    EXPECT_EQ(shaper.BytesAllowedNow(), 0u) << "poll " << poll << ": no more within one loop";
+  }
+  EXPECT_NEAR(double(sent), 100e6 / 8, 100e6 / 8 * 0.02);
+}
+
 TEST(PortShaperTest, IdleFillsBucketOnlyToBurst) {
   FakeClock clock;
   PortShaper shaper(clock, {.shaped = true, .rate_bps = 100'000'000, .burst_bytes = 20'000});
