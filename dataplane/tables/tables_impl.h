@@ -28,7 +28,9 @@ struct FibOp {
   uint8_t length = 0;
   std::array<uint8_t, 16> address{};
   uint64_t value = kFibNoRoute;      // new value; kFibNoRoute deletes
-  uint64_t old_value = kFibNoRoute;  // what the prefix had (a write of the same value is skipped)
+  // What the prefix had before the batch: a write of the same value is skipped, and a write over
+  // a present value is a delete and an add (FibApply).
+  uint64_t old_value = kFibNoRoute;
   uint32_t write_index = 0;          // the batch entry it came from, for error messages
 };
 
